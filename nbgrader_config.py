@@ -1,0 +1,32 @@
+"""nbgrader configuration of the deep-learning basics course (lecture 1).
+
+Both stock ``nbgrader`` commands and ``course`` read this file, so everything that changes
+a grade is set here once.
+"""
+
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (injected by traitlets when it loads this file)
+
+COURSE_ROOT = Path(__file__).resolve().parent
+
+c.CourseDirectory.course_id = "dlb"
+c.CourseDirectory.root = str(COURSE_ROOT)
+# The embedded default: one SQLite file in gradebook/. A PostgreSQL URL works here too.
+c.CourseDirectory.db_url = f"sqlite:///{COURSE_ROOT / 'gradebook' / 'gradebook.db'}"
+
+# Students' notebooks train small Keras models; 30 s (nbgrader's default) is too tight for
+# a cell that trains three models on a loaded machine.
+c.Execute.timeout = 180
+
+c.ClearSolutions.code_stub = {
+    "python": "# YOUR CODE HERE\nraise NotImplementedError()",
+}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# The kernels nbgrader starts inherit this process's environment. nbgrader counts any
+# stderr output of a grade cell as a failure, and TensorFlow's C++ core logs to stderr:
+# silence it. A fixed hash seed makes set iteration order, and so grades, repeatable.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("PYTHONHASHSEED", "0")
