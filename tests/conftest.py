@@ -1,0 +1,124 @@
+"""Shared fixtures: a tiny pure-Python nbgrader course built in tmp_path."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from coursekit import nbgrader_ops
+from coursekit.course import Course, locate_course
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TINY_ASSIGNMENT = "ps1"
+TINY_NOTEBOOK = "arith"
+
+# nbgrader calls `alembic`, and kernels start `python`, by name: the venv must lead PATH.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def nbgrader_cell(
+    cell_type: str, source: str, grade_id: str, **flags: object
+) -> nbformat.NotebookNode:
+    """A cell with nbgrader metadata (flags: solution, grade, locked, points)."""
+    make = new_code_cell if cell_type == "code" else new_markdown_cell
+    meta = {
+        "grade_id": grade_id,
+        "grade": False,
+        "solution": False,
+        "locked": False,
+        "schema_version": 3,
+    }
+    meta.update(flags)
+    return make(source, metadata={"nbgrader": meta})
+
+
+def tiny_source_notebook() -> nbformat.NotebookNode:
+    """Two autograded answers with visible and hidden tests, and one manually graded answer."""
+    cells = [
+        new_markdown_cell("# Arithmetic warm-up"),
+        nbgrader_cell("code", "import math", "setup", locked=True),
+        nbgrader_cell(
+            "code",
+            'def add(a, b):\n    """Return a + b."""\n'
+            "    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION",
+            "add_answer",
+            solution=True,
+        ),
+        nbgrader_cell(
+            "code",
+            '"""add sums two integers."""\nassert add(1, 2) == 3, "add(1, 2)"\n'
+            "### BEGIN HIDDEN TESTS\nassert add(40, 2) == 42, 'hidden add check'\n"
+            "### END HIDDEN TESTS",
+            "add_is_sum",
+            grade=True,
+            points=2,
+        ),
+        nbgrader_cell(
+            "code",
+            "### BEGIN SOLUTION\ndef square(x):\n    return math.pow(x, 2)\n### END SOLUTION",
+            "square_answer",
+            solution=True,
+        ),
+        nbgrader_cell(
+            "code",
+            '"""square squares."""\nassert square(3) == 9, "square(3)"\n'
+            "### BEGIN HIDDEN TESTS\nassert square(-7) == 49, 'hidden square check'\n"
+            "### END HIDDEN TESTS",
+            "square_is_power",
+            grade=True,
+            points=3,
+        ),
+        nbgrader_cell(
+            "markdown",
+            "Why is addition commutative?\n\n### BEGIN SOLUTION\n"
+            "Because counting does not depend on order.\n### END SOLUTION",
+            "why_commutative",
+            solution=True,
+            grade=True,
+            points=1,
+        ),
+    ]
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
+@pytest.fixture
+def tiny_course_dir(tmp_path: Path) -> Path:
+    """A course dir with the repo's own nbgrader_config.py and one small source notebook."""
+    root = tmp_path / "course"
+    (root / "source" / TINY_ASSIGNMENT).mkdir(parents=True)
+    (root / "gradebook").mkdir()
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    nbformat.write(
+        tiny_source_notebook(), root / "source" / TINY_ASSIGNMENT / f"{TINY_NOTEBOOK}.ipynb"
+    )
+    return root
+
+
+@pytest.fixture
+def tiny_course(tiny_course_dir: Path) -> Course:
+    """The tiny course, located from its directory."""
+    return locate_course(tiny_course_dir)
+
+
+@pytest.fixture
+def released_tiny_course(tiny_course: Course) -> Course:
+    """The tiny course after nbgrader generate_assignment."""
+    nbgrader_ops.generate_assignment(tiny_course, TINY_ASSIGNMENT)
+    return tiny_course
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """A notebook read as nbformat 4."""
+    return nbformat.read(path, as_version=4)
