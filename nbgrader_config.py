@@ -13,8 +13,11 @@ COURSE_ROOT = Path(__file__).resolve().parent
 
 c.CourseDirectory.course_id = "dlb"
 c.CourseDirectory.root = str(COURSE_ROOT)
-# The embedded default: one SQLite file in gradebook/. A PostgreSQL URL works here too.
-c.CourseDirectory.db_url = f"sqlite:///{COURSE_ROOT / 'gradebook' / 'gradebook.db'}"
+# The embedded default: one SQLite file in gradebook/ (made here: SQLite will not create the
+# folder, and a copied course may lack it). A PostgreSQL URL works here too.
+GRADEBOOK_DIR = COURSE_ROOT / "gradebook"
+GRADEBOOK_DIR.mkdir(exist_ok=True)
+c.CourseDirectory.db_url = f"sqlite:///{GRADEBOOK_DIR / 'gradebook.db'}"
 
 # Students' notebooks train small Keras models; 30 s (nbgrader's default) is too tight for
 # a cell that trains three models on a loaded machine.
