@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
 from coursekit.errors import NbgraderError
+from coursekit.results import CellScore, NotebookScore
 
 if TYPE_CHECKING:  # course.py imports this module to resolve its layout
     from coursekit.course import Course
@@ -76,6 +82,17 @@ def log_tail(result: dict[str, object], lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+@contextlib.contextmanager
+def quiet_gradebook() -> Iterator[None]:
+    """Silence the SQLAlchemy warning nbgrader 0.9.6 raises on every new submission."""
+    # Gradebook.add_submission relies on autoflush cascades that SQLAlchemy 2 warns about
+    # ("not in session, add operation ... will not proceed"); the rows are still written.
+    # Under warnings-as-errors (our pytest config) it would abort every first autograde.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        yield
+
+
 def check_result(result: dict[str, object], what: str) -> str:
     """nbgrader's log of a call; raise NbgraderError with its tail if the call failed."""
     if not result.get("success"):
@@ -85,5 +102,62 @@ def check_result(result: dict[str, object], what: str) -> str:
 
 def generate_assignment(course: Course, assignment_id: str) -> str:
     """Run nbgrader generate_assignment (forced, creating the assignment); return its log."""
-    result = make_api(course).generate_assignment(assignment_id, force=True, create=True)
+    with quiet_gradebook():
+        result = make_api(course).generate_assignment(assignment_id, force=True, create=True)
     return check_result(result, f"generate the release of {assignment_id!r}")
+
+
+def autograde_student(
+    course: Course, assignment_id: str, student_id: str, force: bool = True
+) -> str:
+    """Run nbgrader autograde for one student (creating the student if new); return its log."""
+    with quiet_gradebook():
+        result = make_api(course).autograde(assignment_id, student_id, force=force, create=True)
+    return check_result(result, f"autograde {student_id!r} on {assignment_id!r}")
+
+
+def generate_feedback(course: Course, assignment_id: str, student_id: str) -> str:
+    """Run nbgrader generate_feedback for one autograded student; return its log."""
+    with quiet_gradebook():
+        result = make_api(course).generate_feedback(assignment_id, student_id, force=True)
+    return check_result(result, f"generate feedback for {student_id!r} on {assignment_id!r}")
+
+
+def read_scores(course: Course, assignment_id: str, student_id: str) -> tuple[NotebookScore, ...]:
+    """The gradebook's scores of one student's submission, by notebook; () if none is stored."""
+    with Gradebook(course.db_url, course.layout.course_id) as gradebook:
+        try:
+            submission = gradebook.find_submission(assignment_id, student_id)
+        except MissingEntry:
+            return ()
+        return tuple(
+            _notebook_score(assignment_id, student_id, notebook)
+            for notebook in sorted(submission.notebooks, key=lambda nb: nb.name)
+        )
+
+
+def _notebook_score(assignment_id: str, student_id: str, notebook: object) -> NotebookScore:
+    cells = tuple(
+        CellScore(
+            grade_id=grade.name,
+            cell_type=grade.cell_type,
+            score=float(grade.score),
+            max_score=float(grade.max_score),
+            auto_score=grade.auto_score,
+            manual_score=grade.manual_score,
+            needs_manual_grade=bool(grade.needs_manual_grade),
+            failed_tests=bool(grade.failed_tests),
+        )
+        for grade in sorted(notebook.grades, key=lambda g: g.name)
+    )
+    return NotebookScore(
+        assignment_id=assignment_id,
+        student_id=student_id,
+        notebook_id=notebook.name,
+        score=float(notebook.score),
+        max_score=float(notebook.max_score),
+        auto_score=sum(cell.auto_score or 0.0 for cell in cells),
+        manual_score=sum(cell.manual_score or 0.0 for cell in cells),
+        needs_manual_grade=bool(notebook.needs_manual_grade),
+        cells=cells,
+    )

@@ -1,0 +1,85 @@
+"""Plain results shared by every step: frozen dataclasses, no rendering, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class CellScore:
+    """One grade cell of one submitted notebook, as the gradebook holds it."""
+
+    grade_id: str
+    cell_type: str
+    score: float
+    max_score: float
+    auto_score: float | None
+    manual_score: float | None
+    needs_manual_grade: bool
+    failed_tests: bool
+
+
+@dataclass(frozen=True)
+class NotebookScore:
+    """One submitted notebook's totals and its grade cells, as the gradebook holds them."""
+
+    assignment_id: str
+    student_id: str
+    notebook_id: str
+    score: float
+    max_score: float
+    auto_score: float
+    manual_score: float
+    needs_manual_grade: bool
+    cells: tuple[CellScore, ...] = ()
+
+
+class Severity(StrEnum):
+    """Whether a submission problem stops grading (fatal) or is only reported (warning)."""
+
+    FATAL = "fatal"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class SubmissionProblem:
+    """Something wrong with one notebook of a submission, with a reason a person can act on."""
+
+    notebook_id: str
+    severity: Severity
+    reason: str
+
+
+class Status(StrEnum):
+    """What happened to one student's submission."""
+
+    GRADED = "graded"
+    REJECTED = "rejected"  # inspection found it unfit to grade; the gradebook is left untouched
+    FAILED = "failed"  # nbgrader itself failed while grading it
+
+
+@dataclass(frozen=True)
+class StudentOutcome:
+    """The result of autograding one student's submission of one assignment."""
+
+    assignment_id: str
+    student_id: str
+    status: Status
+    reason: str = ""
+    problems: tuple[SubmissionProblem, ...] = ()
+    scores: tuple[NotebookScore, ...] = ()
+    log_tail: str = ""
+
+
+@dataclass(frozen=True)
+class AutogradeReport:
+    """The outcomes of autograding one assignment, one per student, sorted by student_id."""
+
+    assignment_id: str
+    outcomes: tuple[StudentOutcome, ...] = field(default_factory=tuple)
+
+    @property
+    def all_graded(self) -> bool:
+        """Whether every student's submission was graded."""
+        return all(outcome.status is Status.GRADED for outcome in self.outcomes)
