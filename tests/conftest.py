@@ -93,17 +93,20 @@ def tiny_source_notebook() -> nbformat.NotebookNode:
     return nb
 
 
-@pytest.fixture
-def tiny_course_dir(tmp_path: Path) -> Path:
+def write_tiny_course(root: Path) -> Path:
     """A course dir with the repo's own nbgrader_config.py and one small source notebook."""
-    root = tmp_path / "course"
     (root / "source" / TINY_ASSIGNMENT).mkdir(parents=True)
     (root / "gradebook").mkdir()
     shutil.copy(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    nbformat.write(
-        tiny_source_notebook(), root / "source" / TINY_ASSIGNMENT / f"{TINY_NOTEBOOK}.ipynb"
-    )
+    source = root / "source" / TINY_ASSIGNMENT / f"{TINY_NOTEBOOK}.ipynb"
+    nbformat.write(tiny_source_notebook(), source)
     return root
+
+
+@pytest.fixture
+def tiny_course_dir(tmp_path: Path) -> Path:
+    """A fresh, unreleased tiny course in tmp_path."""
+    return write_tiny_course(tmp_path / "course")
 
 
 @pytest.fixture
@@ -112,13 +115,31 @@ def tiny_course(tiny_course_dir: Path) -> Course:
     return locate_course(tiny_course_dir)
 
 
+@pytest.fixture(scope="session")
+def released_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One released tiny course, made once: creating a gradebook costs seconds."""
+    root = write_tiny_course(tmp_path_factory.mktemp("template") / "course")
+    nbgrader_ops.generate_assignment(locate_course(root), TINY_ASSIGNMENT)
+    return root
+
+
 @pytest.fixture
-def released_tiny_course(tiny_course: Course) -> Course:
-    """The tiny course after nbgrader generate_assignment."""
-    nbgrader_ops.generate_assignment(tiny_course, TINY_ASSIGNMENT)
-    return tiny_course
+def released_tiny_course(released_template: Path, tmp_path: Path) -> Course:
+    """A private copy of the released tiny course (its config finds its own root and gradebook)."""
+    return locate_course(shutil.copytree(released_template, tmp_path / "course"))
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     """A notebook read as nbformat 4."""
     return nbformat.read(path, as_version=4)
+
+
+def autograded_test_points(nb: nbformat.NotebookNode) -> dict[str, float]:
+    """grade_id -> points of each autograder test cell (code, grade, not solution)."""
+    return {
+        cell.metadata.nbgrader.grade_id: float(cell.metadata.nbgrader.points)
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        and cell.metadata.get("nbgrader", {}).get("grade")
+        and not cell.metadata.nbgrader.get("solution")
+    }

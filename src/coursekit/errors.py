@@ -6,4 +6,9 @@ class CourseError(Exception):
 
 
 class NbgraderError(CourseError):
-    """nbgrader reported failure; the message carries the tail of its log."""
+    """nbgrader reported failure; the message says what failed, log_tail says why."""
+
+    def __init__(self, message: str, log_tail: str = "") -> None:
+        super().__init__(f"{message}\n{log_tail}" if log_tail else message)
+        self.summary = message
+        self.log_tail = log_tail

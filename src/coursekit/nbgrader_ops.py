@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -93,10 +94,21 @@ def quiet_gradebook() -> Iterator[None]:
         yield
 
 
+def failure_cause(tail: str) -> str:
+    """The most telling line of a failed call's log: the last exception raised."""
+    # nbgrader ends every failure with the same "see the above traceback" line; skip it.
+    for line in reversed(tail.splitlines()):
+        text = line.strip()
+        if re.match(r"^[\w.]*(Error|Exception|Timeout)\b", text) and "above traceback" not in text:
+            return text
+    return "see the log tail"
+
+
 def check_result(result: dict[str, object], what: str) -> str:
     """nbgrader's log of a call; raise NbgraderError with its tail if the call failed."""
     if not result.get("success"):
-        raise NbgraderError(f"nbgrader failed to {what}:\n{log_tail(result)}")
+        tail = log_tail(result)
+        raise NbgraderError(f"nbgrader failed to {what}: {failure_cause(tail)}", tail)
     return str(result.get("log", ""))
 
 

@@ -1,0 +1,190 @@
+"""Submissions are inspected before grading: each kind of damage gets a specific reason."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+
+import nbformat
+import pytest
+from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
+from nbformat import NotebookNode
+
+from coursekit import cohort
+from coursekit.course import Course
+from coursekit.results import Severity, SubmissionProblem
+from coursekit.submissions import inspect_submission, read_release
+
+
+def reference_notebook(course: Course) -> NotebookNode:
+    """The release notebook with every solution answer filled in."""
+    source = read_notebook(course.source_dir(TINY_ASSIGNMENT) / f"{TINY_NOTEBOOK}.ipynb")
+    release = read_notebook(course.release_dir(TINY_ASSIGNMENT) / f"{TINY_NOTEBOOK}.ipynb")
+    return cohort.fill_release(release, cohort.solution_answers(source))
+
+
+def cell_by_id(nb: NotebookNode, grade_id: str) -> NotebookNode:
+    """The cell of a notebook with this grade_id."""
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def delete_cell(nb: NotebookNode, grade_id: str) -> NotebookNode:
+    """A copy of nb without the cell grade_id."""
+    nb = copy.deepcopy(nb)
+    nb.cells.remove(cell_by_id(nb, grade_id))
+    return nb
+
+
+def edit_cell(nb: NotebookNode, grade_id: str, source: str) -> NotebookNode:
+    """A copy of nb whose cell grade_id has a new source."""
+    nb = copy.deepcopy(nb)
+    cell_by_id(nb, grade_id).source = source
+    return nb
+
+
+def duplicate_cell(nb: NotebookNode, grade_id: str) -> NotebookNode:
+    """A copy of nb with cell grade_id pasted again at the end (new cell id, as Jupyter does)."""
+    nb = copy.deepcopy(nb)
+    pasted = copy.deepcopy(cell_by_id(nb, grade_id))
+    pasted.id = "pasted0copy"
+    nb.cells.append(pasted)
+    return nb
+
+
+def flip_grade_flag(nb: NotebookNode, grade_id: str) -> NotebookNode:
+    """A copy of nb whose grade cell grade_id no longer claims to be graded."""
+    nb = copy.deepcopy(nb)
+    cell_by_id(nb, grade_id).metadata.nbgrader["grade"] = False
+    return nb
+
+
+def as_json_bytes(data: object) -> bytes:
+    """Any JSON value as file content."""
+    return json.dumps(data).encode()
+
+
+# name -> (what the student hands in, given the reference notebook; severity; words of the reason)
+Breaker = Callable[[NotebookNode], dict[str, NotebookNode | bytes]]
+FATAL_CASES: dict[str, tuple[Breaker, list[str]]] = {
+    "missing": (
+        lambda ref: {f"{TINY_NOTEBOOK} (copy).ipynb": ref},
+        [f"{TINY_NOTEBOOK}.ipynb is missing", f"{TINY_NOTEBOOK} (copy).ipynb"],
+    ),
+    "empty": (lambda ref: {TINY_NOTEBOOK: b""}, ["is empty"]),
+    "not_json": (
+        lambda ref: {TINY_NOTEBOOK: b'{"cells": [\n  {"cell_type": \n'},
+        ["is not JSON", "line 3 column 1"],
+    ),
+    "not_a_notebook": (
+        lambda ref: {TINY_NOTEBOOK: as_json_bytes({"answer": 42})},
+        ["JSON but not a notebook", "answer"],
+    ),
+    "nbformat_3": (
+        lambda ref: {
+            TINY_NOTEBOOK: as_json_bytes(
+                {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "cells": [], "worksheets": []}
+            )
+        },
+        ["nbformat 3", "needs 4"],
+    ),
+    "invalid_nbformat": (
+        lambda ref: {
+            TINY_NOTEBOOK: as_json_bytes(
+                {
+                    "nbformat": 4,
+                    "nbformat_minor": 5,
+                    "metadata": {},
+                    "cells": [{"cell_type": "code"}],
+                }
+            )
+        },
+        ["not a valid notebook", "cells/0"],
+    ),
+    "duplicated_grade_id": (
+        lambda ref: {TINY_NOTEBOOK: duplicate_cell(ref, "add_is_sum")},
+        ["add_is_sum", "more than once"],
+    ),
+    "grade_flag_flipped": (
+        lambda ref: {TINY_NOTEBOOK: flip_grade_flag(ref, "add_is_sum")},
+        ["add_is_sum", "flags"],
+    ),
+}
+WARNING_CASES: dict[str, tuple[Breaker, list[str]]] = {
+    "test_deleted": (
+        lambda ref: {TINY_NOTEBOOK: delete_cell(ref, "add_is_sum")},
+        ["grade cells deleted", "add_is_sum", "score 0"],
+    ),
+    "test_edited": (
+        lambda ref: {TINY_NOTEBOOK: edit_cell(ref, "square_is_power", "pass")},
+        ["locked cells edited", "square_is_power", "restores"],
+    ),
+}
+
+
+def inspect(
+    course: Course, student_id: str, notebooks: dict[str, NotebookNode | bytes]
+) -> tuple[SubmissionProblem, ...]:
+    cohort.write_submission(course, TINY_ASSIGNMENT, student_id, notebooks)
+    return inspect_submission(
+        course, TINY_ASSIGNMENT, student_id, read_release(course, TINY_ASSIGNMENT)
+    )
+
+
+def test_reference_submission_has_no_problems(released_tiny_course: Course) -> None:
+    course = released_tiny_course
+    assert inspect(course, "alice", {TINY_NOTEBOOK: reference_notebook(course)}) == ()
+
+
+@pytest.mark.parametrize("case", sorted(FATAL_CASES))
+def test_unfit_submission_is_fatal_with_specific_reason(
+    released_tiny_course: Course, case: str
+) -> None:
+    breaker, words = FATAL_CASES[case]
+    problems = inspect(
+        released_tiny_course, case, breaker(reference_notebook(released_tiny_course))
+    )
+
+    fatal = [p for p in problems if p.severity is Severity.FATAL]
+    assert len(fatal) == 1, problems
+    assert fatal[0].notebook_id == TINY_NOTEBOOK
+    for word in words:
+        assert word in fatal[0].reason
+
+
+@pytest.mark.parametrize("case", sorted(WARNING_CASES))
+def test_repairable_damage_is_a_warning_with_specific_reason(
+    released_tiny_course: Course, case: str
+) -> None:
+    breaker, words = WARNING_CASES[case]
+    problems = inspect(
+        released_tiny_course, case, breaker(reference_notebook(released_tiny_course))
+    )
+
+    assert [p.severity for p in problems] == [Severity.WARNING]
+    for word in words:
+        assert word in problems[0].reason
+
+
+def test_student_without_folder_is_fatal(released_tiny_course: Course) -> None:
+    problems = inspect_submission(
+        released_tiny_course,
+        TINY_ASSIGNMENT,
+        "ghost",
+        read_release(released_tiny_course, TINY_ASSIGNMENT),
+    )
+    assert [p.severity for p in problems] == [Severity.FATAL]
+    assert "ghost" in problems[0].reason
+
+
+def test_unreleased_assignment_says_to_release_first(tiny_course: Course) -> None:
+    with pytest.raises(Exception, match=f"course release {TINY_ASSIGNMENT}"):
+        read_release(tiny_course, TINY_ASSIGNMENT)
+
+
+def test_written_notebook_round_trips(released_tiny_course: Course) -> None:
+    ref = reference_notebook(released_tiny_course)
+    folder = cohort.write_submission(
+        released_tiny_course, TINY_ASSIGNMENT, "bob", {TINY_NOTEBOOK: ref}
+    )
+    assert nbformat.read(folder / f"{TINY_NOTEBOOK}.ipynb", as_version=4) == ref
