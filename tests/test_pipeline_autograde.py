@@ -1,0 +1,175 @@
+"""Autograde grades every fit submission, rejects unfit ones, and never lets one stop the rest."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, autograded_test_points, read_notebook
+from test_submissions import delete_cell, duplicate_cell, edit_cell, reference_notebook
+
+from coursekit import cohort
+from coursekit.autograde import autograde_assignment
+from coursekit.course import Course, locate_course
+from coursekit.results import AutogradeReport, Severity, Status, StudentOutcome
+
+WRONG_ADD = "def add(a, b):\n    return a - b"
+WRONG_SQUARE = "def square(x):\n    return x + x"  # right for x=2 only: visible test fails too
+
+
+def source_points(course: Course) -> dict[str, float]:
+    """grade_id -> points of the tiny notebook's autograder tests, from its own metadata."""
+    return autograded_test_points(
+        read_notebook(course.source_dir(TINY_ASSIGNMENT) / f"{TINY_NOTEBOOK}.ipynb")
+    )
+
+
+def write_cohort(course: Course) -> None:
+    """Students whose expected scores the test points determine, plus unfit and crashing ones."""
+    ref = reference_notebook(course)
+    release = read_notebook(course.release_dir(TINY_ASSIGNMENT) / f"{TINY_NOTEBOOK}.ipynb")
+    cohort_nbs = {
+        "reference": ref,
+        "blank": release,
+        "wrong_add": edit_cell(ref, "add_answer", WRONG_ADD),
+        "test_deleted": delete_cell(ref, "add_is_sum"),
+        # The edit would make the test pass; nbgrader restores it, so the wrong answer fails.
+        "test_edited": edit_cell(
+            edit_cell(ref, "square_is_power", "pass"), "square_answer", WRONG_SQUARE
+        ),
+        "duplicated": duplicate_cell(ref, "add_is_sum"),
+        "kernel_killer": edit_cell(ref, "square_answer", "import os\nos._exit(1)"),
+    }
+    for student_id, nb in cohort_nbs.items():
+        cohort.write_submission(course, TINY_ASSIGNMENT, student_id, {TINY_NOTEBOOK: nb})
+    cohort.write_submission(course, TINY_ASSIGNMENT, "not_json", {TINY_NOTEBOOK: b"{oops"})
+
+
+@pytest.fixture(scope="module")
+def graded(
+    released_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Course, AutogradeReport]:
+    """The tiny cohort autograded once (shared: grading costs a kernel start per student)."""
+    root = shutil.copytree(released_template, tmp_path_factory.mktemp("graded") / "course")
+    course = locate_course(root)
+    write_cohort(course)
+    return course, autograde_assignment(course, TINY_ASSIGNMENT)
+
+
+def outcome(report: AutogradeReport, student_id: str) -> StudentOutcome:
+    return next(o for o in report.outcomes if o.student_id == student_id)
+
+
+def test_every_submitted_student_gets_an_outcome_in_order(graded) -> None:
+    _, report = graded
+    assert [o.student_id for o in report.outcomes] == sorted(
+        [
+            "reference",
+            "blank",
+            "wrong_add",
+            "test_deleted",
+            "test_edited",
+            "duplicated",
+            "kernel_killer",
+            "not_json",
+        ]
+    )
+    assert not report.all_graded
+
+
+@pytest.mark.parametrize(
+    ("student_id", "lost"),
+    [
+        ("reference", set()),
+        ("blank", {"add_is_sum", "square_is_power"}),
+        ("wrong_add", {"add_is_sum"}),
+        ("test_deleted", {"add_is_sum"}),
+        ("test_edited", {"square_is_power"}),
+    ],
+)
+def test_graded_score_is_the_points_of_the_tests_passed(graded, student_id, lost) -> None:
+    course, report = graded
+    points = source_points(course)
+    result = outcome(report, student_id)
+
+    assert result.status is Status.GRADED, result.reason
+    (score,) = result.scores
+    assert score.notebook_id == TINY_NOTEBOOK
+    assert score.auto_score == sum(p for gid, p in points.items() if gid not in lost)
+    assert {c.grade_id: c.score for c in score.cells if c.grade_id in points} == {
+        gid: (0.0 if gid in lost else p) for gid, p in points.items()
+    }
+
+
+def test_max_score_counts_every_grade_cell(graded) -> None:
+    course, report = graded
+    source = read_notebook(course.source_dir(TINY_ASSIGNMENT) / f"{TINY_NOTEBOOK}.ipynb")
+    every_point = sum(
+        c.metadata.nbgrader.points
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    )
+    assert outcome(report, "reference").scores[0].max_score == every_point
+
+
+def test_deleted_and_edited_tests_are_reported_as_warnings(graded) -> None:
+    _, report = graded
+    for student_id, grade_id in [
+        ("test_deleted", "add_is_sum"),
+        ("test_edited", "square_is_power"),
+    ]:
+        problems = outcome(report, student_id).problems
+        assert [p.severity for p in problems] == [Severity.WARNING]
+        assert grade_id in problems[0].reason
+
+
+@pytest.mark.parametrize(
+    ("student_id", "words"), [("duplicated", "more than once"), ("not_json", "is not JSON")]
+)
+def test_unfit_submission_is_rejected_with_its_reason(graded, student_id, words) -> None:
+    course, report = graded
+    result = outcome(report, student_id)
+    assert result.status is Status.REJECTED
+    assert words in result.reason
+    assert result.scores == (), "a rejected first submission must not enter the gradebook"
+    assert not course.autograded_dir(TINY_ASSIGNMENT, student_id).exists()
+
+
+def test_crash_in_nbgrader_fails_that_student_only(graded) -> None:
+    _, report = graded
+    result = outcome(report, "kernel_killer")
+    assert result.status is Status.FAILED
+    assert "DeadKernelError" in result.reason
+    assert "Kernel died" in result.log_tail
+    assert outcome(report, "reference").status is Status.GRADED  # graded after it, alphabetically
+
+
+def test_broken_resubmission_keeps_the_earlier_grade(released_tiny_course: Course) -> None:
+    course = released_tiny_course
+    cohort.write_submission(
+        course, TINY_ASSIGNMENT, "carol", {TINY_NOTEBOOK: reference_notebook(course)}
+    )
+    first = autograde_assignment(course, TINY_ASSIGNMENT, ["carol"]).outcomes[0]
+    assert first.status is Status.GRADED
+
+    cohort.write_submission(course, TINY_ASSIGNMENT, "carol", {TINY_NOTEBOOK: b""})
+    second = autograde_assignment(course, TINY_ASSIGNMENT, ["carol"]).outcomes[0]
+
+    assert second.status is Status.REJECTED
+    assert "is empty" in second.reason
+    assert second.scores == first.scores
+    assert (course.autograded_dir(TINY_ASSIGNMENT, "carol") / f"{TINY_NOTEBOOK}.ipynb").is_file()
+
+
+def test_rerunning_autograde_gives_identical_scores(released_tiny_course: Course) -> None:
+    course = released_tiny_course
+    ref = reference_notebook(course)
+    for student_id, nb in {"dan": ref, "eve": edit_cell(ref, "add_answer", WRONG_ADD)}.items():
+        cohort.write_submission(course, TINY_ASSIGNMENT, student_id, {TINY_NOTEBOOK: nb})
+
+    first = autograde_assignment(course, TINY_ASSIGNMENT)
+    second = autograde_assignment(course, TINY_ASSIGNMENT)
+
+    assert [o.scores for o in first.outcomes] == [o.scores for o in second.outcomes]
+    assert first.all_graded
