@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import re
 import warnings
 from collections.abc import Iterator
@@ -10,9 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nbformat import NotebookNode
+from nbgrader import utils as nbgrader_utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import Execute
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
@@ -173,3 +177,26 @@ def _notebook_score(assignment_id: str, student_id: str, notebook: object) -> No
         needs_manual_grade=bool(notebook.needs_manual_grade),
         cells=cells,
     )
+
+
+def execute_notebook(course: Course, nb: NotebookNode, cwd: Path) -> NotebookNode:
+    """A copy of nb executed as `nbgrader validate` does: its Execute step, the course config."""
+    executed = copy.deepcopy(nb)
+    with nbgrader_utils.setenv(NBGRADER_VALIDATING="1", NBGRADER_EXECUTION="validate"):
+        executor = Execute(config=course.config)
+        executed, _ = executor.preprocess(executed, {"metadata": {"path": str(cwd)}})
+    return executed
+
+
+def grade_cell_scores(nb: NotebookNode) -> dict[str, tuple[float | None, float]]:
+    """grade_id -> (score, max_score) of each grade cell of an executed notebook, as nbgrader
+    scores it (None: needs a human)."""
+    scores: dict[str, tuple[float | None, float]] = {}
+    for cell in nb.cells:
+        if nbgrader_utils.is_grade(cell):
+            score, max_score = nbgrader_utils.determine_grade(cell)
+            scores[cell.metadata.nbgrader.grade_id] = (
+                None if score is None else float(score),
+                float(max_score),
+            )
+    return scores

@@ -83,3 +83,39 @@ class AutogradeReport:
     def all_graded(self) -> bool:
         """Whether every student's submission was graded."""
         return all(outcome.status is Status.GRADED for outcome in self.outcomes)
+
+
+@dataclass(frozen=True)
+class ProofCheck:
+    """One check of a release proof: passed, failed (with findings) or skipped (passed=None)."""
+
+    name: str
+    passed: bool | None
+    findings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NotebookProof:
+    """The checks that prove one released notebook fit to hand out."""
+
+    notebook_id: str
+    checks: tuple[ProofCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether no check failed (skipped checks do not fail)."""
+        return all(check.passed is not False for check in self.checks)
+
+
+@dataclass(frozen=True)
+class ReleaseReport:
+    """The generated release of one assignment and the proof of each of its notebooks."""
+
+    assignment_id: str
+    release_dir: str
+    notebooks: tuple[NotebookProof, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every notebook's proof holds."""
+        return all(proof.ok for proof in self.notebooks)
