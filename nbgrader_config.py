@@ -28,6 +28,16 @@ c.ClearSolutions.code_stub = {
 }
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
+# Students read their feedback while they may still resubmit: keep hidden tests hidden there.
+# nbgrader's ClearHiddenTests drops the hidden region from each test cell's source; before it,
+# coursekit's step shortens tracebacks, which quote the failing hidden line and its neighbours.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "coursekit.redaction.HideHiddenTestTracebacks",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
 # The kernels nbgrader starts inherit this process's environment. nbgrader counts any
 # stderr output of a grade cell as a failure, and TensorFlow's C++ core logs to stderr:
 # silence it. A fixed hash seed makes set iteration order, and so grades, repeatable.

@@ -55,10 +55,9 @@ def prove_notebook(
 
 def check_source_passes(course: Course, source: NotebookNode, cwd: Path) -> ProofCheck:
     """Every autograded test of the instructor notebook passes when run top to bottom."""
-    try:
-        scores = nbgrader_ops.grade_cell_scores(nbgrader_ops.execute_notebook(course, source, cwd))
-    except Exception as error:  # a dead or hung kernel is a finding about the notebook
-        return ProofCheck(SOURCE_PASSES, False, (execution_failure(error),))
+    scores = execute_and_score(course, source, cwd)
+    if isinstance(scores, str):
+        return ProofCheck(SOURCE_PASSES, False, (scores,))
     failing = [
         f"{gid} scores {score:g} of {max_score:g}"
         for gid, (score, max_score) in scores.items()
@@ -77,10 +76,9 @@ def check_blank_fails(
     for cell in blank.cells:
         if cells.grade_id(cell) in tests:
             cell.source = tests[cells.grade_id(cell)]
-    try:
-        scores = nbgrader_ops.grade_cell_scores(nbgrader_ops.execute_notebook(course, blank, cwd))
-    except Exception as error:  # a dead or hung kernel is a finding about the notebook
-        return ProofCheck(BLANK_FAILS, False, (execution_failure(error),))
+    scores = execute_and_score(course, blank, cwd)
+    if isinstance(scores, str):
+        return ProofCheck(BLANK_FAILS, False, (scores,))
     vacuous = [
         f"{gid} gives {scores[gid][0]:g} points to an unanswered notebook"
         for gid in tests
@@ -89,10 +87,15 @@ def check_blank_fails(
     return ProofCheck(BLANK_FAILS, not vacuous, tuple(vacuous))
 
 
-def execution_failure(error: Exception) -> str:
-    """A one-line finding for a notebook whose execution stopped."""
-    first_line = (str(error).strip().splitlines() or [""])[0]
-    return f"execution failed: {type(error).__name__}: {first_line}"
+def execute_and_score(
+    course: Course, nb: NotebookNode, cwd: Path
+) -> dict[str, tuple[float | None, float]] | str:
+    """The grade cell scores of nb run top to bottom, or why its execution stopped."""
+    try:
+        return nbgrader_ops.grade_cell_scores(nbgrader_ops.execute_notebook(course, nb, cwd))
+    except Exception as error:  # a dead or hung kernel is a finding about the notebook
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        return f"execution failed: {type(error).__name__}: {first_line}"
 
 
 def check_no_leak(source: NotebookNode, release_json: Any) -> ProofCheck:

@@ -119,3 +119,25 @@ class ReleaseReport:
     def ok(self) -> bool:
         """Whether every notebook's proof holds."""
         return all(proof.ok for proof in self.notebooks)
+
+
+@dataclass(frozen=True)
+class FeedbackOutcome:
+    """The feedback files written for one student, or why none could be."""
+
+    student_id: str
+    files: tuple[str, ...] = ()
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class FeedbackReport:
+    """Feedback of one assignment, one outcome per autograded student."""
+
+    assignment_id: str
+    outcomes: tuple[FeedbackOutcome, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every autograded student got feedback."""
+        return all(not outcome.error for outcome in self.outcomes)

@@ -1,0 +1,47 @@
+"""Write feedback HTML for every autograded student (hidden tests stay hidden: see config)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from coursekit import nbgrader_ops
+from coursekit.course import Course
+from coursekit.errors import NbgraderError
+from coursekit.results import FeedbackOutcome, FeedbackReport
+
+
+def autograded_student_ids(course: Course, assignment_id: str) -> list[str]:
+    """The students with an autograded folder for this assignment, sorted."""
+    return [
+        student_id
+        for student_id in course.submitted_student_ids(assignment_id)
+        if course.autograded_dir(assignment_id, student_id).is_dir()
+    ]
+
+
+def generate_feedback(
+    course: Course, assignment_id: str, student_ids: Iterable[str] | None = None
+) -> FeedbackReport:
+    """Run nbgrader generate_feedback per autograded student; one failure stops no one else."""
+    chosen = (
+        sorted(set(student_ids))
+        if student_ids is not None
+        else autograded_student_ids(course, assignment_id)
+    )
+    return FeedbackReport(
+        assignment_id, tuple(feedback_student(course, assignment_id, sid) for sid in chosen)
+    )
+
+
+def feedback_student(course: Course, assignment_id: str, student_id: str) -> FeedbackOutcome:
+    """Feedback HTML for one student, or the reason it could not be written."""
+    if not course.autograded_dir(assignment_id, student_id).is_dir():
+        return FeedbackOutcome(
+            student_id, error=f"{student_id!r} has no autograded {assignment_id!r}: autograde first"
+        )
+    try:
+        nbgrader_ops.generate_feedback(course, assignment_id, student_id)
+    except NbgraderError as error:
+        return FeedbackOutcome(student_id, error=error.summary)
+    folder = course.feedback_dir(assignment_id, student_id)
+    return FeedbackOutcome(student_id, tuple(str(path) for path in sorted(folder.glob("*.html"))))
