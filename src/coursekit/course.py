@@ -66,6 +66,13 @@ class Course:
             )
         return sorted(path.stem for path in source.glob("*.ipynb"))
 
+    def assignment_ids(self) -> list[str]:
+        """The assignments with a source folder, sorted."""
+        pattern = self.layout.directory_structure.format(
+            nbgrader_step=self.layout.source_directory, student_id=".", assignment_id="*"
+        )
+        return sorted(path.name for path in self.root.glob(pattern) if path.is_dir())
+
     def submitted_student_ids(self, assignment_id: str) -> list[str]:
         """The students with a submission folder for this assignment, sorted."""
         pattern = self.layout.directory_structure.format(

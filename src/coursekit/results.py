@@ -141,3 +141,18 @@ class FeedbackReport:
     def ok(self) -> bool:
         """Whether every autograded student got feedback."""
         return all(not outcome.error for outcome in self.outcomes)
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    """One student's grade on one notebook, as exported (scores None when not graded)."""
+
+    assignment_id: str
+    student_id: str
+    notebook_id: str
+    score: float | None
+    max_score: float | None
+    auto_score: float | None
+    manual_score: float | None
+    needs_manual_grade: bool | None
+    status: str
