@@ -156,3 +156,20 @@ class GradeRow:
     manual_score: float | None
     needs_manual_grade: bool | None
     status: str
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """Everything one demo run produced, and whether each student ended as designed."""
+
+    course_root: str
+    releases: tuple[ReleaseReport, ...]
+    autogrades: tuple[AutogradeReport, ...]
+    feedback: tuple[FeedbackReport, ...]
+    grades_csv: str
+    surprises: tuple[str, ...]
+
+    @property
+    def as_designed(self) -> bool:
+        """Whether the pipeline treated every demo student as designed."""
+        return not self.surprises

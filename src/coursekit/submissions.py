@@ -90,7 +90,7 @@ def load_notebook(folder: Path, notebook_id: str) -> NotebookNode | SubmissionPr
     except json.JSONDecodeError as error:
         return fatal(
             notebook_id,
-            f"{path} is not JSON: {error.msg} at line {error.lineno} column {error.colno}",
+            f"{path} is not JSON: {error.msg} (line {error.lineno} column {error.colno})",
         )
     return check_notebook_json(path, notebook_id, data)
 

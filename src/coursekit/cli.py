@@ -1,0 +1,200 @@
+"""The `course` command: argument parsing only; each subcommand calls one function."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from coursekit.autograde import autograde_assignment
+from coursekit.course import Course, locate_course
+from coursekit.demo import run_demo
+from coursekit.errors import CourseError
+from coursekit.export import export_grades
+from coursekit.feedback import generate_feedback
+from coursekit.release import release_assignment
+from coursekit.render import (
+    render_autograde,
+    render_feedback,
+    render_grade_rows,
+    render_release,
+)
+
+EXIT_OK = 0
+EXIT_USAGE = 1  # bad arguments or course config: a message, no traceback
+EXIT_PARTIAL = 2  # some submissions rejected or failed, a proof failed; the rest went through
+
+EXAMPLES = """\
+examples:
+  course release lecture1                 generate release/lecture1 and prove it
+  course release lecture1 --no-execute    only check it for leaks (fast)
+  course autograde lecture1               grade every submitted/*/lecture1
+  course autograde lecture1 --student s1 --student s2
+  course feedback lecture1                feedback/<student>/lecture1/*.html
+  course export lecture1 --to grades.csv  one row per student and notebook
+  course demo --dir /tmp/demo             the whole pipeline on a synthetic cohort
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with usage errors exiting 1, like every other usage or config error here."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def add_command(
+    sub: argparse._SubParsersAction,
+    name: str,
+    summary: str,
+    example: str,
+    assignment: bool = True,
+    optional: bool = False,
+) -> argparse.ArgumentParser:
+    """A subcommand with its example, taking ASSIGNMENT (optionally) unless assignment=False."""
+    command = sub.add_parser(name, help=summary, epilog=f"example: {example}")
+    if assignment:
+        nargs = "?" if optional else None
+        command.add_argument("assignment_id", metavar="ASSIGNMENT", nargs=nargs, default=None)
+    return command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of `course` and its subcommands."""
+    parser = Parser(
+        prog="course",
+        description="Release, autograde, feedback and grade export for an nbgrader course.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--course-dir",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="a folder in the course (default: cwd); the nearest nbgrader_config.py above wins",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    release = add_command(
+        sub,
+        "release",
+        "generate the student version and prove it",
+        "course release lecture1 --no-execute",
+    )
+    release.add_argument(
+        "--no-execute",
+        dest="execute",
+        action="store_false",
+        help="skip running the notebooks; only check for leaks",
+    )
+    autograde = add_command(
+        sub,
+        "autograde",
+        "inspect and autograde submissions",
+        "course autograde lecture1 --student s1",
+    )
+    autograde.add_argument(
+        "--student",
+        dest="student_ids",
+        metavar="ID",
+        action="append",
+        default=None,
+        help="grade only this student (repeatable); default: every submission",
+    )
+    add_command(sub, "feedback", "write feedback HTML", "course feedback lecture1")
+    export = add_command(
+        sub,
+        "export",
+        "write grades as CSV",
+        "course export lecture1 --to exports/lecture1.csv",
+        optional=True,
+    )
+    export.add_argument(
+        "--to", dest="path", type=Path, default=None, help="CSV path (default: <course>/grades.csv)"
+    )
+    demo = add_command(
+        sub,
+        "demo",
+        "run the pipeline on a copy of the course with synthetic students",
+        "course demo --dir /tmp/course-demo",
+        assignment=False,
+    )
+    demo.add_argument(
+        "--dir", dest="target", type=Path, default=None, help="where (default: <course>/demo)"
+    )
+    return parser
+
+
+def cmd_release(course: Course, args: argparse.Namespace) -> int:
+    """Release and prove an assignment; 2 if a proof fails."""
+    report = release_assignment(course, args.assignment_id, execute=args.execute)
+    print(render_release(report))
+    return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
+def cmd_autograde(course: Course, args: argparse.Namespace) -> int:
+    """Autograde submissions; 2 if any was rejected or failed."""
+    report = autograde_assignment(course, args.assignment_id, args.student_ids)
+    print(render_autograde(report))
+    return EXIT_OK if report.all_graded else EXIT_PARTIAL
+
+
+def cmd_feedback(course: Course, args: argparse.Namespace) -> int:
+    """Write feedback; 2 if any student's failed."""
+    report = generate_feedback(course, args.assignment_id)
+    print(render_feedback(report))
+    return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
+def cmd_export(course: Course, args: argparse.Namespace) -> int:
+    """Export grades to CSV."""
+    path = args.path or course.root / "grades.csv"
+    rows = export_grades(course, args.assignment_id, path)
+    print(render_grade_rows(rows))
+    print(f"Grades written to {path}")
+    return EXIT_OK
+
+
+def cmd_demo(course: Course, args: argparse.Namespace) -> int:
+    """Run the demo; 0 when every demo student ended as designed."""
+    result = run_demo(course, args.target)
+    for release in result.releases:
+        print(render_release(release), end="\n\n")
+    for report in result.autogrades:
+        print(render_autograde(report), end="\n\n")
+    for feedback in result.feedback:
+        print(render_feedback(feedback), end="\n\n")
+    print(f"Grades CSV: {result.grades_csv}")
+    if result.as_designed:
+        print("Demo behaved as designed (demo_broken is rejected on purpose).")
+        return EXIT_OK
+    print("Demo did NOT behave as designed:", *result.surprises, sep="\n  ")
+    return EXIT_PARTIAL
+
+
+COMMANDS = {
+    "release": cmd_release,
+    "autograde": cmd_autograde,
+    "feedback": cmd_feedback,
+    "export": cmd_export,
+    "demo": cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `course`; returns the exit code."""
+    # nbgrader runs `alembic`, and kernels start `python`, by name: the venv of this
+    # interpreter must lead PATH even when it was not activated.
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    args = build_parser().parse_args(argv)
+    try:
+        course = locate_course(args.course_dir)
+        return COMMANDS[args.command](course, args)
+    except CourseError as error:
+        print(f"course: error: {error}", file=sys.stderr)
+        return EXIT_USAGE

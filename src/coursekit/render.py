@@ -1,0 +1,101 @@
+"""Plain-text rendering of results for the terminal; no computing happens here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from coursekit.results import (
+    AutogradeReport,
+    FeedbackReport,
+    GradeRow,
+    ReleaseReport,
+    Status,
+    StudentOutcome,
+)
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns padded to their widest cell; the last column is left ragged."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append("  ".join([*cells, str(row[-1])]).rstrip())
+    return "\n".join(lines)
+
+
+def points(value: float | None) -> str:
+    """A score without a pointless '.0'; '-' when there is none."""
+    return "-" if value is None else f"{value:g}"
+
+
+def render_release(report: ReleaseReport) -> str:
+    """Each notebook's proof, one line per check, and where the release is."""
+    lines = [f"Release of {report.assignment_id}: {report.release_dir}"]
+    for proof in report.notebooks:
+        for check in proof.checks:
+            mark = {True: "ok", False: "FAILED", None: "skipped"}[check.passed]
+            lines.append(f"  {proof.notebook_id}: {check.name}: {mark}")
+            lines.extend(f"      {finding}" for finding in check.findings)
+    lines.append(
+        "Release proven." if report.ok else "Release NOT proven: fix the source and rerun."
+    )
+    return "\n".join(lines)
+
+
+def outcome_note(outcome: StudentOutcome) -> str:
+    """The status of one student with its reason and any warnings."""
+    parts = [outcome.reason] if outcome.reason else []
+    if outcome.status is Status.GRADED:
+        parts += [p.reason for p in outcome.problems]
+    note = "; ".join(parts)
+    return f"{outcome.status.value}: {note}" if note else outcome.status.value
+
+
+def render_autograde(report: AutogradeReport) -> str:
+    """A score table: student, notebook, score/max, status and reason."""
+    rows = []
+    for outcome in report.outcomes:
+        note = outcome_note(outcome)
+        if not outcome.scores:
+            notebooks = sorted({p.notebook_id for p in outcome.problems}) or ["-"]
+            rows.append([outcome.student_id, ", ".join(notebooks), "-", note])
+        for score in outcome.scores:
+            rows.append(
+                [
+                    outcome.student_id,
+                    score.notebook_id,
+                    f"{points(score.score)}/{points(score.max_score)}",
+                    note,
+                ]
+            )
+    table = format_table(["student", "notebook", "score", "status"], rows)
+    failed = [o for o in report.outcomes if o.status is Status.FAILED and o.log_tail]
+    tails = [f"\n--- nbgrader log tail for {o.student_id} ---\n{o.log_tail}" for o in failed]
+    return "\n".join([f"Autograde of {report.assignment_id}", table, *tails])
+
+
+def render_feedback(report: FeedbackReport) -> str:
+    """Where each student's feedback went, or why it did not."""
+    lines = [f"Feedback of {report.assignment_id}"]
+    for outcome in report.outcomes:
+        where = ", ".join(outcome.files) if not outcome.error else f"FAILED: {outcome.error}"
+        lines.append(f"  {outcome.student_id}: {where}")
+    return "\n".join(lines)
+
+
+def render_grade_rows(rows: Sequence[GradeRow]) -> str:
+    """Exported grades as a table."""
+    return format_table(
+        ["assignment", "student", "notebook", "score", "status"],
+        [
+            [
+                r.assignment_id,
+                r.student_id,
+                r.notebook_id,
+                f"{points(r.score)}/{points(r.max_score)}",
+                r.status,
+            ]
+            for r in rows
+        ],
+    )

@@ -1,0 +1,171 @@
+"""`course` maps argv to one function call each and exits 0, 1 (usage/config) or 2 (partial)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import TINY_ASSIGNMENT
+
+from coursekit import cli
+from coursekit.results import (
+    AutogradeReport,
+    DemoResult,
+    FeedbackReport,
+    NotebookProof,
+    ProofCheck,
+    ReleaseReport,
+    Status,
+    StudentOutcome,
+)
+
+Calls = list[tuple[str, tuple, dict]]
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
+    """Replace each subcommand's function with a recorder returning a clean result."""
+    recorded: Calls = []
+
+    def recorder(name: str, result: object):
+        def record(*args: object, **kwargs: object) -> object:
+            recorded.append((name, args, kwargs))
+            return result
+
+        return record
+
+    clean = {
+        "release_assignment": ReleaseReport(TINY_ASSIGNMENT, "release", ()),
+        "autograde_assignment": AutogradeReport(TINY_ASSIGNMENT, ()),
+        "generate_feedback": FeedbackReport(TINY_ASSIGNMENT, ()),
+        "export_grades": (),
+        "run_demo": DemoResult("demo", (), (), (), "demo/grades.csv", ()),
+    }
+    for name, result in clean.items():
+        monkeypatch.setattr(cli, name, recorder(name, result))
+    return recorded
+
+
+# argv -> (function, its arguments after the course given the course root, its kwargs)
+MAPPINGS = [
+    (["release", "ps1"], "release_assignment", lambda root: ["ps1"], {"execute": True}),
+    (
+        ["release", "ps1", "--no-execute"],
+        "release_assignment",
+        lambda root: ["ps1"],
+        {"execute": False},
+    ),
+    (["autograde", "ps1"], "autograde_assignment", lambda root: ["ps1", None], {}),
+    (
+        ["autograde", "ps1", "--student", "a", "--student", "b"],
+        "autograde_assignment",
+        lambda root: ["ps1", ["a", "b"]],
+        {},
+    ),
+    (["feedback", "ps1"], "generate_feedback", lambda root: ["ps1"], {}),
+    (["export"], "export_grades", lambda root: [None, root / "grades.csv"], {}),
+    (
+        ["export", "ps1", "--to", "out/g.csv"],
+        "export_grades",
+        lambda root: ["ps1", Path("out/g.csv")],
+        {},
+    ),
+    (["demo"], "run_demo", lambda root: [None], {}),
+    (["demo", "--dir", "elsewhere"], "run_demo", lambda root: [Path("elsewhere")], {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "name", "args", "kwargs"), MAPPINGS, ids=[" ".join(m[0]) for m in MAPPINGS]
+)
+def test_argv_maps_to_one_function_call(
+    calls: Calls, tiny_course_dir: Path, argv: list[str], name: str, args, kwargs: dict
+) -> None:
+    assert cli.main(["--course-dir", str(tiny_course_dir), *argv]) == cli.EXIT_OK
+
+    ((called, (course, *rest), called_kwargs),) = calls
+    assert called == name
+    assert course.root == tiny_course_dir.resolve()
+    assert rest == args(course.root)
+    assert called_kwargs == kwargs
+
+
+def test_course_is_found_from_a_subfolder(
+    calls: Calls, tiny_course_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tiny_course_dir / "source" / TINY_ASSIGNMENT)
+    assert cli.main(["feedback", TINY_ASSIGNMENT]) == cli.EXIT_OK
+    assert calls[0][1][0].root == tiny_course_dir.resolve()
+
+
+@pytest.mark.parametrize("argv", [[], ["bogus"], ["release"], ["autograde", "ps1", "--x"]])
+def test_usage_error_exits_1(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == cli.EXIT_USAGE
+    assert "usage: course" in capsys.readouterr().err
+
+
+def test_missing_config_exits_1_with_a_message_and_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--course-dir", str(tmp_path), "export"]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "No nbgrader_config.py" in err and "--course-dir" in err
+    assert "Traceback" not in err
+
+
+def test_help_shows_an_example_per_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    for command in cli.COMMANDS:
+        assert f"course {command}" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "argv", "result"),
+    [
+        (
+            "autograde_assignment",
+            ["autograde", "ps1"],
+            AutogradeReport(
+                "ps1",
+                (
+                    StudentOutcome("ps1", "a", Status.GRADED),
+                    StudentOutcome("ps1", "b", Status.REJECTED, reason="empty"),
+                ),
+            ),
+        ),
+        (
+            "release_assignment",
+            ["release", "ps1"],
+            ReleaseReport(
+                "ps1",
+                "release",
+                (NotebookProof("nb", (ProofCheck("no leak", False, ("leaked: x",)),)),),
+            ),
+        ),
+        ("run_demo", ["demo"], DemoResult("demo", (), (), (), "g.csv", ("demo_blank: 3 points",))),
+    ],
+)
+def test_partial_failure_exits_2(
+    calls: Calls,
+    monkeypatch: pytest.MonkeyPatch,
+    tiny_course_dir: Path,
+    name: str,
+    argv: list[str],
+    result: object,
+) -> None:
+    monkeypatch.setattr(cli, name, lambda *args, **kwargs: result)
+    assert cli.main(["--course-dir", str(tiny_course_dir), *argv]) == cli.EXIT_PARTIAL
+
+
+def test_main_puts_its_interpreters_folder_first_on_path(
+    calls: Calls, tiny_course_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    cli.main(["--course-dir", str(tiny_course_dir), "feedback", "ps1"])
+    assert os.environ["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
