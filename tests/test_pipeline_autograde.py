@@ -122,6 +122,8 @@ def test_deleted_and_edited_tests_are_reported_as_warnings(graded) -> None:
         problems = outcome(report, student_id).problems
         assert [p.severity for p in problems] == [Severity.WARNING]
         assert grade_id in problems[0].reason
+    deleted = {c.grade_id: c for c in outcome(report, "test_deleted").scores[0].cells}
+    assert deleted["add_is_sum"].score == 0 and deleted["add_is_sum"].needs_manual_grade
 
 
 @pytest.mark.parametrize(

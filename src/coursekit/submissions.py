@@ -18,8 +18,9 @@ from coursekit.errors import CourseError
 from coursekit.results import Severity, SubmissionProblem
 
 # What nbgrader 0.9.6 does with each kind of tampering, measured with real autograde runs:
-#   a deleted grade cell    -> graded anyway, that cell scores 0 (OverwriteCells.add_missing_cells
-#                              is off by default): a warning, the grade stays fair to the tests.
+#   a deleted grade cell    -> graded anyway; that cell scores 0 and is flagged needs_manual_grade
+#                              (OverwriteCells.add_missing_cells is off by default; turned on,
+#                              nbgrader would re-add and run the test): a warning.
 #   an edited test/locked cell, changed points, changed cell type
 #                           -> restored from the gradebook before execution: a warning.
 #   a duplicated grade_id   -> the whole student fails with a misleading "old metadata format"
@@ -186,7 +187,11 @@ def changes_nbgrader_repairs(
     deleted = [gid for gid, cell in released.items() if cells.is_grade(cell) and gid not in by_id]
     if deleted:
         problems.append(
-            warning(notebook_id, f"grade cells deleted: {', '.join(deleted)}; they score 0")
+            warning(
+                notebook_id,
+                f"grade cells deleted: {', '.join(deleted)}; they score 0 "
+                "and nbgrader flags them for manual grading",
+            )
         )
     gone = [
         gid for gid, c in released.items() if cells.is_autograded_answer(c) and gid not in by_id
