@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from nbformat import NotebookNode
 from nbgrader import utils as nbgrader_utils
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook, MissingEntry, SubmittedNotebook
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
@@ -152,7 +152,9 @@ def read_scores(course: Course, assignment_id: str, student_id: str) -> tuple[No
         )
 
 
-def _notebook_score(assignment_id: str, student_id: str, notebook: object) -> NotebookScore:
+def _notebook_score(
+    assignment_id: str, student_id: str, notebook: SubmittedNotebook
+) -> NotebookScore:
     cells = tuple(
         CellScore(
             grade_id=grade.name,
@@ -189,8 +191,8 @@ def execute_notebook(course: Course, nb: NotebookNode, cwd: Path) -> NotebookNod
 
 
 def grade_cell_scores(nb: NotebookNode) -> dict[str, tuple[float | None, float]]:
-    """grade_id -> (score, max_score) of each grade cell of an executed notebook, as nbgrader
-    scores it (None: needs a human)."""
+    """grade_id -> (score, max_score) of each executed grade cell as nbgrader scores it."""
+    # score None: a manually graded answer, which needs a human.
     scores: dict[str, tuple[float | None, float]] = {}
     for cell in nb.cells:
         if nbgrader_utils.is_grade(cell):
