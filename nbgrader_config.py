@@ -23,10 +23,19 @@ c.CourseDirectory.db_url = f"sqlite:///{GRADEBOOK_DIR / 'gradebook.db'}"
 # a cell that trains three models on a loaded machine.
 c.Execute.timeout = 180
 
+# Kernels start with an in-memory history (nbgrader's own default for Python) and log only
+# errors: ipykernel 7 warns at every start that its loopback TCP is unencrypted, which
+# buried the grading output in noise. Student output is unaffected (it is not kernel logging).
+c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]
+
 c.ClearSolutions.code_stub = {
     "python": "# YOUR CODE HERE\nraise NotImplementedError()",
 }
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# A student who deletes a test cell must not lose (or dodge) its points: nbgrader puts the
+# instructor's version back, hidden tests included, and runs it like every other test.
+c.OverwriteCells.add_missing_cells = True
 
 # Students read their feedback while they may still resubmit: keep hidden tests hidden there.
 # nbgrader's ClearHiddenTests drops the hidden region from each test cell's source; before it,

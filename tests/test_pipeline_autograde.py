@@ -84,7 +84,8 @@ def test_every_submitted_student_gets_an_outcome_in_order(graded) -> None:
         ("reference", set()),
         ("blank", {"add_is_sum", "square_is_power"}),
         ("wrong_add", {"add_is_sum"}),
-        ("test_deleted", {"add_is_sum"}),
+        # The deleted test is put back and run: the correct answer keeps its points.
+        ("test_deleted", set()),
         ("test_edited", {"square_is_power"}),
     ],
 )
@@ -122,8 +123,9 @@ def test_deleted_and_edited_tests_are_reported_as_warnings(graded) -> None:
         problems = outcome(report, student_id).problems
         assert [p.severity for p in problems] == [Severity.WARNING]
         assert grade_id in problems[0].reason
-    deleted = {c.grade_id: c for c in outcome(report, "test_deleted").scores[0].cells}
-    assert deleted["add_is_sum"].score == 0 and deleted["add_is_sum"].needs_manual_grade
+    restored = {c.grade_id: c for c in outcome(report, "test_deleted").scores[0].cells}
+    assert restored["add_is_sum"].score == restored["add_is_sum"].max_score > 0
+    assert not restored["add_is_sum"].needs_manual_grade
 
 
 @pytest.mark.parametrize(

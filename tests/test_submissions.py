@@ -113,7 +113,7 @@ FATAL_CASES: dict[str, tuple[Breaker, list[str]]] = {
 WARNING_CASES: dict[str, tuple[Breaker, list[str]]] = {
     "test_deleted": (
         lambda ref: {TINY_NOTEBOOK: delete_cell(ref, "add_is_sum")},
-        ["grade cells deleted", "add_is_sum", "score 0"],
+        ["grade cells deleted", "add_is_sum", "puts the instructor's version back"],
     ),
     "test_edited": (
         lambda ref: {TINY_NOTEBOOK: edit_cell(ref, "square_is_power", "pass")},

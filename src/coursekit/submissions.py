@@ -18,9 +18,10 @@ from coursekit.errors import CourseError
 from coursekit.results import Severity, SubmissionProblem
 
 # What nbgrader 0.9.6 does with each kind of tampering, measured with real autograde runs:
-#   a deleted grade cell    -> graded anyway; that cell scores 0 and is flagged needs_manual_grade
-#                              (OverwriteCells.add_missing_cells is off by default; turned on,
-#                              nbgrader would re-add and run the test): a warning.
+#   a deleted grade cell    -> with OverwriteCells.add_missing_cells (on in this course's
+#                              config) nbgrader re-adds the instructor's cell and runs it: a
+#                              warning. (Off, nbgrader's default, the cell scores 0 and is
+#                              flagged needs_manual_grade.)
 #   an edited test/locked cell, changed points, changed cell type
 #                           -> restored from the gradebook before execution: a warning.
 #   a duplicated grade_id   -> the whole student fails with a misleading "old metadata format"
@@ -189,8 +190,8 @@ def changes_nbgrader_repairs(
         problems.append(
             warning(
                 notebook_id,
-                f"grade cells deleted: {', '.join(deleted)}; they score 0 "
-                "and nbgrader flags them for manual grading",
+                f"grade cells deleted: {', '.join(deleted)}; nbgrader puts the instructor's "
+                "version back and runs it (OverwriteCells.add_missing_cells)",
             )
         )
     gone = [
