@@ -98,3 +98,19 @@ def test_write_submission_writes_notebooks_bytes_and_a_parsable_timestamp(
     stamp = parse_utc((folder / "timestamp.txt").read_text())  # naive, in UTC
     now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
     assert abs(stamp - now) < datetime.timedelta(minutes=5)
+
+
+def test_fill_release_also_fills_written_answers(released_tiny_course: Course) -> None:
+    course = released_tiny_course
+    release = read_notebook(course.release_dir(TINY_ASSIGNMENT) / f"{TINY_NOTEBOOK}.ipynb")
+    source = read_notebook(course.source_dir(TINY_ASSIGNMENT) / f"{TINY_NOTEBOOK}.ipynb")
+    written = cohort.written_answers(source)
+    assert written, "the tiny notebook has a manually graded answer"
+    filled = cohort.fill_release(release, written)
+    by_id = {
+        c.metadata.nbgrader.grade_id: c
+        for c in filled.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+    for grade_id, text in written.items():
+        assert by_id[grade_id].cell_type == "markdown" and by_id[grade_id].source == text

@@ -10,6 +10,7 @@ from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK
 from coursekit.course import Course
 from coursekit.demo import DEMO_MARKER, prepare_demo_dir, run_demo
 from coursekit.errors import CourseError
+from coursekit.render import render_autograde
 from coursekit.results import Status
 
 
@@ -35,6 +36,21 @@ def test_demo_grades_its_cohort_as_designed(tiny_course: Course, tmp_path: Path)
         html = demo_root / "feedback" / student_id / TINY_ASSIGNMENT / f"{TINY_NOTEBOOK}.html"
         assert html.is_file()
     assert not (tiny_course.root / "submitted").exists(), "the demo must not touch the course"
+
+
+def test_demo_reference_leaves_written_answers_for_tas(tiny_course: Course, tmp_path: Path) -> None:
+    """The reference student writes the model answers: they await a TA, the table says so."""
+    result = run_demo(tiny_course, tmp_path / "demo")
+    (report,) = result.autogrades
+    (reference,) = next(o for o in report.outcomes if o.student_id == "demo_reference").scores
+    (blank,) = next(o for o in report.outcomes if o.student_id == "demo_blank").scores
+    assert reference.max_manual_score > 0
+    assert reference.needs_manual_grade and not blank.needs_manual_grade
+    assert reference.auto_score == reference.max_auto_score
+    rows = render_autograde(report).splitlines()
+    row = next(line for line in rows if line.startswith("demo_reference "))
+    assert f"{reference.max_auto_score:g}/{reference.max_auto_score:g}" in row
+    assert f"/{reference.max_manual_score:g} (to grade)" in row
 
 
 def test_rerun_wipes_the_previous_demo(tiny_course: Course, tmp_path: Path) -> None:

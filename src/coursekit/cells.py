@@ -45,6 +45,11 @@ def is_autograded_answer(cell: Mapping[str, Any]) -> bool:
     return cell.get("cell_type") == "code" and is_solution(cell) and not is_grade(cell)
 
 
+def is_written_answer(cell: Mapping[str, Any]) -> bool:
+    """Whether a cell is a manually graded answer: grade=true and solution=true."""
+    return is_grade(cell) and is_solution(cell)
+
+
 def is_autograded_test(cell: Mapping[str, Any]) -> bool:
     """Whether a cell is an autograder test: a code grade cell that is not a solution."""
     return cell.get("cell_type") == "code" and is_grade(cell) and not is_solution(cell)

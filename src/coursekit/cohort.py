@@ -41,18 +41,32 @@ def solution_answers(source_nb: NotebookNode) -> dict[str, str]:
     }
 
 
+def written_answers(source_nb: NotebookNode) -> dict[str, str]:
+    """grade_id -> the instructor's text of each manually graded answer cell (model answer)."""
+    return {
+        cells.grade_id(cell): cells.cell_source(cell)
+        for cell in source_nb.cells
+        if cells.is_written_answer(cell)
+    }
+
+
+def is_answer(cell: NotebookNode) -> bool:
+    """Whether a student writes into this cell: an autograded or a manually graded answer."""
+    return cells.is_autograded_answer(cell) or cells.is_written_answer(cell)
+
+
 def fill_release(release_nb: NotebookNode, answers: Mapping[str, str]) -> NotebookNode:
-    """A copy of a release notebook whose answer cells hold the given code (by grade_id)."""
-    known = set(answer_grade_ids(release_nb))
+    """A copy of a release notebook whose answer cells (code or written) hold the given text."""
+    known = {cells.grade_id(cell) for cell in release_nb.cells if is_answer(cell)}
     unknown = sorted(set(answers) - known)
     if unknown:
         raise ValueError(
-            f"no autograded answer cell with grade_id {', '.join(map(repr, unknown))} "
+            f"no answer cell with grade_id {', '.join(map(repr, unknown))} "
             f"in the release notebook (it has: {', '.join(sorted(known)) or 'none'})"
         )
     filled = copy.deepcopy(release_nb)
     for cell in filled.cells:
-        if cells.is_autograded_answer(cell) and cells.grade_id(cell) in answers:
+        if is_answer(cell) and cells.grade_id(cell) in answers:
             cell.source = answers[cells.grade_id(cell)]
     return filled
 

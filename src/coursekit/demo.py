@@ -76,8 +76,10 @@ def demo_notebooks(source: NotebookNode, release: NotebookNode) -> dict[str, Not
     tested = last_tested_answer(source)
     if tested is not None:
         raising[tested] = f"{RAISING_LINE}\n{answers[tested]}"
+    # The reference student also writes the model answers, so TAs find work to grade by hand.
+    written = cohort.written_answers(source)
     return {
-        "demo_reference": cohort.fill_release(release, answers),
+        "demo_reference": cohort.fill_release(release, answers | written),
         "demo_blank": release,
         "demo_partial": cohort.fill_release(release, half),
         "demo_raises": cohort.fill_release(release, raising),

@@ -59,17 +59,19 @@ def render_autograde(report: AutogradeReport) -> str:
         note = outcome_note(outcome)
         if not outcome.scores:
             notebooks = sorted({p.notebook_id for p in outcome.problems}) or ["-"]
-            rows.append([outcome.student_id, ", ".join(notebooks), "-", note])
+            rows.append([outcome.student_id, ", ".join(notebooks), "-", "-", note])
         for score in outcome.scores:
+            manual = f"{points(score.manual_score)}/{points(score.max_manual_score)}"
             rows.append(
                 [
                     outcome.student_id,
                     score.notebook_id,
-                    f"{points(score.score)}/{points(score.max_score)}",
+                    f"{points(score.auto_score)}/{points(score.max_auto_score)}",
+                    f"{manual} (to grade)" if score.needs_manual_grade else manual,
                     note,
                 ]
             )
-    table = format_table(["student", "notebook", "score", "status"], rows)
+    table = format_table(["student", "notebook", "auto", "manual", "status"], rows)
     failed = [o for o in report.outcomes if o.status is Status.FAILED and o.log_tail]
     tails = [f"\n--- nbgrader log tail for {o.student_id} ---\n{o.log_tail}" for o in failed]
     return "\n".join([f"Autograde of {report.assignment_id}", table, *tails])

@@ -34,6 +34,16 @@ class NotebookScore:
     needs_manual_grade: bool
     cells: tuple[CellScore, ...] = ()
 
+    @property
+    def max_auto_score(self) -> float:
+        """The points of the autograder tests (code grade cells)."""
+        return sum(cell.max_score for cell in self.cells if cell.cell_type == "code")
+
+    @property
+    def max_manual_score(self) -> float:
+        """The points graded by hand (written answers)."""
+        return self.max_score - self.max_auto_score
+
 
 class Severity(StrEnum):
     """Whether a submission problem stops grading (fatal) or is only reported (warning)."""
