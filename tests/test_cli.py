@@ -57,12 +57,17 @@ MAPPINGS = [
         lambda root: ["ps1"],
         {"execute": False},
     ),
-    (["autograde", "ps1"], "autograde_assignment", lambda root: ["ps1", None], {}),
+    (
+        ["autograde", "ps1"],
+        "autograde_assignment",
+        lambda root: ["ps1", None],
+        {"progress": cli.print_progress},
+    ),
     (
         ["autograde", "ps1", "--student", "a", "--student", "b"],
         "autograde_assignment",
         lambda root: ["ps1", ["a", "b"]],
-        {},
+        {"progress": cli.print_progress},
     ),
     (["feedback", "ps1"], "generate_feedback", lambda root: ["ps1"], {}),
     (["export"], "export_grades", lambda root: [None, root / "grades.csv"], {}),
@@ -72,8 +77,13 @@ MAPPINGS = [
         lambda root: ["ps1", Path("out/g.csv")],
         {},
     ),
-    (["demo"], "run_demo", lambda root: [None], {}),
-    (["demo", "--dir", "elsewhere"], "run_demo", lambda root: [Path("elsewhere")], {}),
+    (["demo"], "run_demo", lambda root: [None], {"progress": cli.print_progress}),
+    (
+        ["demo", "--dir", "elsewhere"],
+        "run_demo",
+        lambda root: [Path("elsewhere")],
+        {"progress": cli.print_progress},
+    ),
 ]
 
 

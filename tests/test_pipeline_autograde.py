@@ -54,7 +54,20 @@ def graded(
     root = shutil.copytree(released_template, tmp_path_factory.mktemp("graded") / "course")
     course = locate_course(root)
     write_cohort(course)
-    return course, autograde_assignment(course, TINY_ASSIGNMENT)
+    PROGRESS.clear()
+    report = autograde_assignment(
+        course, TINY_ASSIGNMENT, progress=lambda *call: PROGRESS.append(call)
+    )
+    return course, report
+
+
+PROGRESS: list[tuple[int, int, StudentOutcome]] = []  # what the graded fixture was told
+
+
+def test_progress_is_told_after_each_student(graded) -> None:
+    _, report = graded
+    total = len(report.outcomes)
+    assert [(done, total, o) for done, o in enumerate(report.outcomes, start=1)] == PROGRESS
 
 
 def outcome(report: AutogradeReport, student_id: str) -> StudentOutcome:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from nbformat import NotebookNode
 
@@ -12,12 +12,16 @@ from coursekit.errors import NbgraderError
 from coursekit.results import AutogradeReport, Severity, Status, StudentOutcome
 from coursekit.submissions import inspect_submission, read_release
 
+# Told after each student: (students done, students in all, that student's outcome).
+Progress = Callable[[int, int, StudentOutcome], None]
+
 
 def autograde_assignment(
     course: Course,
     assignment_id: str,
     student_ids: Iterable[str] | None = None,
     force: bool = True,
+    progress: Progress | None = None,
 ) -> AutogradeReport:
     """Inspect and autograde each student's submission; report per student."""
     release = read_release(course, assignment_id)
@@ -26,11 +30,12 @@ def autograde_assignment(
         if student_ids is not None
         else course.submitted_student_ids(assignment_id)
     )
-    outcomes = tuple(
-        autograde_student(course, assignment_id, student_id, release, force)
-        for student_id in chosen
-    )
-    return AutogradeReport(assignment_id=assignment_id, outcomes=outcomes)
+    outcomes = []
+    for done, student_id in enumerate(chosen, start=1):
+        outcomes.append(autograde_student(course, assignment_id, student_id, release, force))
+        if progress is not None:
+            progress(done, len(chosen), outcomes[-1])
+    return AutogradeReport(assignment_id=assignment_id, outcomes=tuple(outcomes))
 
 
 def autograde_student(

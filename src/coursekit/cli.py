@@ -20,8 +20,10 @@ from coursekit.render import (
     render_autograde,
     render_feedback,
     render_grade_rows,
+    render_progress,
     render_release,
 )
+from coursekit.results import StudentOutcome
 
 EXIT_OK = 0
 EXIT_USAGE = 1  # bad arguments or course config: a message, no traceback
@@ -137,9 +139,16 @@ def cmd_release(course: Course, args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_PARTIAL
 
 
+def print_progress(done: int, total: int, outcome: StudentOutcome) -> None:
+    """Show each graded student on stderr, so a long run is visibly alive."""
+    print(render_progress(done, total, outcome), file=sys.stderr, flush=True)
+
+
 def cmd_autograde(course: Course, args: argparse.Namespace) -> int:
     """Autograde submissions; 2 if any was rejected or failed."""
-    report = autograde_assignment(course, args.assignment_id, args.student_ids)
+    report = autograde_assignment(
+        course, args.assignment_id, args.student_ids, progress=print_progress
+    )
     print(render_autograde(report))
     return EXIT_OK if report.all_graded else EXIT_PARTIAL
 
@@ -162,7 +171,7 @@ def cmd_export(course: Course, args: argparse.Namespace) -> int:
 
 def cmd_demo(course: Course, args: argparse.Namespace) -> int:
     """Run the demo; 0 when every demo student ended as designed."""
-    result = run_demo(course, args.target)
+    result = run_demo(course, args.target, progress=print_progress)
     for release in result.releases:
         print(render_release(release), end="\n\n")
     for report in result.autogrades:

@@ -9,7 +9,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from coursekit import cells, cohort
-from coursekit.autograde import autograde_assignment
+from coursekit.autograde import Progress, autograde_assignment
 from coursekit.course import CONFIG_FILENAME, Course, locate_course
 from coursekit.errors import CourseError
 from coursekit.export import export_grades
@@ -22,7 +22,9 @@ BROKEN_NOTEBOOK = b'{"cells": [{"cell_type": "code", "source": "x = '  # a save 
 RAISING_LINE = "raise RuntimeError('demo_raises: this answer cell crashes on purpose')"
 
 
-def run_demo(course: Course, target: Path | None = None) -> DemoResult:
+def run_demo(
+    course: Course, target: Path | None = None, progress: Progress | None = None
+) -> DemoResult:
     """Copy the course to target (default <root>/demo), then run the whole pipeline there."""
     demo_root = prepare_demo_dir(course, target or course.root / "demo")
     demo = locate_course(demo_root)
@@ -33,7 +35,7 @@ def run_demo(course: Course, target: Path | None = None) -> DemoResult:
         if not release.ok:
             surprises.append(f"{assignment_id}: the release is not proven")
         write_demo_cohort(demo, assignment_id)
-        report = autograde_assignment(demo, assignment_id)
+        report = autograde_assignment(demo, assignment_id, progress=progress)
         autogrades.append(report)
         surprises.extend(check_demo_outcomes(demo, report))
         feedback.append(generate_feedback(demo, assignment_id))

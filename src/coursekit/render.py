@@ -101,3 +101,11 @@ def render_grade_rows(rows: Sequence[GradeRow]) -> str:
             for r in rows
         ],
     )
+
+
+def render_progress(done: int, total: int, outcome: StudentOutcome) -> str:
+    """One line per graded student while a long autograde runs."""
+    auto = sum(score.auto_score for score in outcome.scores)
+    most = sum(score.max_auto_score for score in outcome.scores)
+    scored = f", auto {points(auto)}/{points(most)}" if outcome.scores else ""
+    return f"[{done}/{total}] {outcome.student_id}: {outcome.status.value}{scored}"
