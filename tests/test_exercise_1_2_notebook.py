@@ -95,6 +95,16 @@ def test_written_answers_are_manually_graded_markdown() -> None:
         assert "Rubric" in cell.source, f"{nbgrader_meta(cell)['grade_id']} has no rubric for TAs"
 
 
+def test_students_see_every_written_question() -> None:
+    """nbgrader blanks a whole written-answer cell, so its question must stand in the cell above."""
+    cells = read(RELEASE).cells
+    for index, cell in enumerate(cells):
+        meta = nbgrader_meta(cell)
+        if meta.get("grade") and meta.get("solution"):
+            above = cells[index - 1]
+            assert above.cell_type == "markdown" and "?" in above.source, meta["grade_id"]
+
+
 def imported_modules(nb: nbformat.NotebookNode) -> set[str]:
     modules = set()
     for cell in nb.cells:

@@ -7,7 +7,13 @@ import pytest
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, nbgrader_cell, read_notebook
 
 from coursekit.course import Course
-from coursekit.release import BLANK_FAILS, NO_LEAK, SOURCE_PASSES, release_assignment
+from coursekit.release import (
+    BLANK_FAILS,
+    NO_LEAK,
+    SOURCE_PASSES,
+    check_no_leak,
+    release_assignment,
+)
 from coursekit.results import ReleaseReport
 
 
@@ -101,3 +107,29 @@ def test_defective_source_fails_each_proof_naming_the_cause(defective_report) ->
     assert "leaked: 'assert square(12) == 144'" in findings
     assert "marker 'Begin Hidden Tests' in the release" in findings
     assert not any("answer = 41" in finding for finding in findings), "solution was cleared"
+
+
+def test_a_model_answer_in_the_release_is_a_leak() -> None:
+    """A written-answer cell is secret as a whole: nbgrader replaces it, markers or not."""
+    model_answer = "The loss cannot reach zero: its floor is the noise variance."
+    source = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("What does noise do?"),
+            nbgrader_cell("markdown", model_answer, "answer_noise", grade=True, solution=True),
+        ]
+    )
+    cleared = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("What does noise do?"),
+            nbformat.v4.new_markdown_cell("YOUR ANSWER HERE"),
+        ]
+    )
+    leaky = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("What does noise do?"),
+            nbformat.v4.new_markdown_cell(model_answer),
+        ]
+    )
+    assert check_no_leak(source, cleared).passed is True
+    check = check_no_leak(source, leaky)
+    assert check.passed is False and check.findings == (f"leaked: {model_answer!r}",)

@@ -107,11 +107,15 @@ def check_no_leak(source: NotebookNode, release_json: Any) -> ProofCheck:
 
 
 def secret_lines(source: NotebookNode) -> list[str]:
-    """The stripped lines inside solution / hidden test regions that occur nowhere else."""
+    """The stripped lines inside solution / hidden test regions that occur nowhere else.
+
+    A written-answer cell without markers is one region: nbgrader replaces all of it, so its
+    model answer and rubric are secret too.
+    """
     inside: list[str] = []
     outside: list[str] = []
     for cell in source.cells:
-        in_region = False
+        in_region = cells.is_written_answer(cell) and not MARKER.search(cells.cell_source(cell))
         for line in cells.cell_source(cell).split("\n"):
             if MARKER.search(line):
                 in_region = MARKER.search(line).group(1).upper() == "BEGIN"
