@@ -15,8 +15,8 @@ import nbformat
 import pytest
 from exercise_1_2_variants import CORRECT, WRONG, Variant
 from nbclient import NotebookClient
-from nbgrader.utils import determine_grade, is_grade
 
+from coursekit import cells, nbgrader_ops
 from coursekit.cohort import fill_release
 
 SOURCE = (
@@ -36,13 +36,10 @@ def variant_notebook(variant: Variant) -> nbformat.NotebookNode:
     return fill_release(nbformat.read(SOURCE, as_version=4), answers)
 
 
-def auto_scores(nb: nbformat.NotebookNode) -> dict[str, tuple[float, float]]:
+def auto_scores(nb: nbformat.NotebookNode) -> dict[str, tuple[float | None, float]]:
     """grade_id -> (score, max) of every auto-graded test cell, by nbgrader's rule."""
-    return {
-        cell.metadata.nbgrader.grade_id: determine_grade(cell)
-        for cell in nb.cells
-        if cell.cell_type == "code" and is_grade(cell)
-    }
+    tests = {cells.grade_id(cell) for cell in nb.cells if cells.is_autograded_test(cell)}
+    return {gid: score for gid, score in nbgrader_ops.grade_cell_scores(nb).items() if gid in tests}
 
 
 async def execute_all(variants: list[Variant], workdir: Path) -> dict[str, nbformat.NotebookNode]:
@@ -74,9 +71,10 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, nbformat.Not
 
 def failures(nb: nbformat.NotebookNode) -> dict[str, str]:
     """What each test cell that lost points printed as its error: the reason, for messages."""
+    lost = {gid for gid, (score, _) in auto_scores(nb).items() if score == 0}
     reasons = {}
     for cell in nb.cells:
-        if cell.cell_type == "code" and is_grade(cell) and determine_grade(cell)[0] == 0:
+        if cells.grade_id(cell) in lost:
             texts = [
                 f"{out.get('ename')}: {out.get('evalue')}"
                 if out.output_type == "error"

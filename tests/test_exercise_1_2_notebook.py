@@ -12,6 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from coursekit.cells import nbgrader_meta
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "lecture1"
 NOTEBOOK = "exercise_1_2_linear_regression.ipynb"
@@ -24,10 +26,6 @@ GRADE_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 def read(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=nbformat.NO_CONVERT)
-
-
-def nbgrader_meta(cell: nbformat.NotebookNode) -> dict:
-    return cell.metadata.get("nbgrader", {})
 
 
 def graded_test_cells() -> list[nbformat.NotebookNode]:

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import autograded_test_points
+from test_pipeline_feedback import visible_text
 
-from coursekit import nbgrader_ops
+from coursekit import cells, nbgrader_ops
 from coursekit.autograde import autograde_assignment
 from coursekit.cohort import fill_release, solution_answers, write_submission
 from coursekit.course import Course, locate_course
@@ -43,15 +45,6 @@ def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def source_nb() -> nbformat.NotebookNode:
     return nbformat.read(REPO_ROOT / "source" / ASSIGNMENT / f"{NOTEBOOK_ID}.ipynb", as_version=4)
-
-
-def auto_test_points(nb: nbformat.NotebookNode) -> dict[str, float]:
-    """grade_id -> points of each auto-graded test cell, from the notebook's own metadata."""
-    return {
-        cell.metadata.nbgrader.grade_id: float(cell.metadata.nbgrader.points)
-        for cell in nb.cells
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")
-    }
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +92,7 @@ def test_release_is_proven(released: ReleaseReport) -> None:
 
 def test_reference_solution_gets_full_marks(graded: AutogradeReport) -> None:
     assert outcome(graded, "reference").status is Status.GRADED
-    assert auto_score(graded, "reference") == sum(auto_test_points(source_nb()).values())
+    assert auto_score(graded, "reference") == sum(autograded_test_points(source_nb()).values())
 
 
 def test_untouched_release_scores_zero_without_crashing(graded: AutogradeReport) -> None:
@@ -108,7 +101,7 @@ def test_untouched_release_scores_zero_without_crashing(graded: AutogradeReport)
 
 
 def test_partly_correct_submission_gets_the_points_of_its_tasks(graded: AutogradeReport) -> None:
-    points = auto_test_points(source_nb())
+    points = autograded_test_points(source_nb())
     assert auto_score(graded, "partial") == sum(points[gid] for gid in PARTIAL_PASSES)
 
 
@@ -122,19 +115,21 @@ def test_broken_notebook_is_reported_and_others_still_graded(graded: AutogradeRe
 def test_feedback_shows_no_hidden_test_code(course: Course, graded: AutogradeReport) -> None:
     report = generate_feedback(course, ASSIGNMENT)
     assert report.ok, report
+    # Long lines only: short ones (a bracket, `else:`) occur in the visible code too.
     hidden_lines = [
         line.strip()
         for cell in source_nb().cells
-        for line in cell.source.partition("### BEGIN HIDDEN TESTS")[2]
-        .partition("### END HIDDEN TESTS")[0]
-        .splitlines()
-        if len(line.strip()) > 30
+        for label, line in cells.label_lines(
+            cells.cell_source(cell), cells.BEGIN_HIDDEN_TESTS, cells.END_HIDDEN_TESTS
+        )
+        if label == "inside" and len(line.strip()) > 30
     ]
     assert hidden_lines
     for student_id in ("reference", "blank", "partial"):
-        html = (course.feedback_dir(ASSIGNMENT, student_id) / f"{NOTEBOOK_ID}.html").read_text()
-        assert "Exercise 1.2" in html
-        leaked = [line for line in hidden_lines if line in html]
+        # The text a reader sees: in the raw HTML, syntax highlighting splits each code line.
+        text = visible_text(course.feedback_dir(ASSIGNMENT, student_id) / f"{NOTEBOOK_ID}.html")
+        assert "Exercise 1.2" in text
+        leaked = [line for line in hidden_lines if line in text]
         assert leaked == [], f"{student_id}'s feedback shows hidden tests: {leaked[:3]}"
 
 
