@@ -7,16 +7,10 @@ named in `loses`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from variant_harness import Variant
 
-
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    answers: dict[str, str]
-    loses: frozenset[str] = field(default_factory=frozenset)
-    # The exploration cells only fit extra models for the student's eyes; no test reads them.
-    keep_explorations: bool = False
+# The exploration cells only fit extra models for the student's eyes; no test reads them.
+UNSCORED_ANSWERS = ("explore_uncertainty", "explore_dimensions")
 
 
 FUNCTIONAL_MODEL = """
@@ -61,7 +55,7 @@ def fit_function(body: str) -> str:
 
 
 CORRECT = [
-    Variant("reference", {}, keep_explorations=True),
+    Variant("reference", {}, keep_unscored=True),
     Variant(
         "functional_api_and_get_weights",
         {
