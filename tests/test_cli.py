@@ -42,6 +42,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         "generate_feedback": FeedbackReport(TINY_ASSIGNMENT, ()),
         "export_grades": (),
         "run_demo": DemoResult("demo", (), (), (), "demo/grades.csv", ()),
+        "summarize_assignment": (),
     }
     for name, result in clean.items():
         monkeypatch.setattr(cli, name, recorder(name, result))
@@ -78,6 +79,7 @@ MAPPINGS = [
         {},
     ),
     (["demo"], "run_demo", lambda root: [None], {"progress": cli.print_progress}),
+    (["summary", "ps1"], "summarize_assignment", lambda root: ["ps1"], {}),
     (
         ["demo", "--dir", "elsewhere"],
         "run_demo",

@@ -22,8 +22,10 @@ from coursekit.render import (
     render_grade_rows,
     render_progress,
     render_release,
+    render_summary,
 )
 from coursekit.results import StudentOutcome
+from coursekit.summary import summarize_assignment
 
 EXIT_OK = 0
 EXIT_USAGE = 1  # bad arguments or course config: a message, no traceback
@@ -38,6 +40,7 @@ examples:
   course feedback lecture1                feedback/<student>/lecture1/*.html
   course export lecture1 --to grades.csv  one row per student and notebook
   course demo --dir /tmp/demo             the whole pipeline on a synthetic cohort
+  course summary lecture1                 the notebooks, graded cells and points (Markdown)
 """
 
 
@@ -129,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--dir", dest="target", type=Path, default=None, help="where (default: <course>/demo)"
     )
+    add_command(
+        sub,
+        "summary",
+        "print the notebooks, their graded cells and points as a Markdown table",
+        "course summary lecture1",
+    )
     return parser
 
 
@@ -186,12 +195,19 @@ def cmd_demo(course: Course, args: argparse.Namespace) -> int:
     return EXIT_PARTIAL
 
 
+def cmd_summary(course: Course, args: argparse.Namespace) -> int:
+    """Print what the assignment grades."""
+    print(render_summary(args.assignment_id, summarize_assignment(course, args.assignment_id)))
+    return EXIT_OK
+
+
 COMMANDS = {
     "release": cmd_release,
     "autograde": cmd_autograde,
     "feedback": cmd_feedback,
     "export": cmd_export,
     "demo": cmd_demo,
+    "summary": cmd_summary,
 }
 
 

@@ -8,6 +8,7 @@ from coursekit.results import (
     AutogradeReport,
     FeedbackReport,
     GradeRow,
+    NotebookSummary,
     ReleaseReport,
     Status,
     StudentOutcome,
@@ -109,3 +110,32 @@ def render_progress(done: int, total: int, outcome: StudentOutcome) -> str:
     most = sum(score.max_auto_score for score in outcome.scores)
     scored = f", auto {points(auto)}/{points(most)}" if outcome.scores else ""
     return f"[{done}/{total}] {outcome.student_id}: {outcome.status.value}{scored}"
+
+
+def graded_items(summary: NotebookSummary, autograded: bool) -> str:
+    """The autograded (or the written) items of a notebook as `grade_id` points, or '-'."""
+    chosen = [item for item in summary.items if item.autograded is autograded]
+    return ", ".join(f"`{item.grade_id}` {points(item.points)}" for item in chosen) or "-"
+
+
+def render_summary(assignment_id: str, summaries: Sequence[NotebookSummary]) -> str:
+    """A Markdown table of the assignment: notebook, title, graded items with points, totals."""
+    rows = []
+    for summary in summaries:
+        auto = graded_items(summary, autograded=True)
+        manual = graded_items(summary, autograded=False)
+        rows.append(
+            f"| `{summary.notebook_id}` | {summary.title} | {auto} | {manual} "
+            f"| {points(summary.auto_points)} + {points(summary.manual_points)} |"
+        )
+    auto_total = sum(s.auto_points for s in summaries)
+    manual_total = sum(s.manual_points for s in summaries)
+    return "\n".join(
+        [
+            "| notebook | title | autograded tests (points) | written answers (points) "
+            "| auto + manual |",
+            "|---|---|---|---|---|",
+            *rows,
+            f"| **{assignment_id}** | | | | **{points(auto_total)} + {points(manual_total)}** |",
+        ]
+    )

@@ -183,3 +183,31 @@ class DemoResult:
     def as_designed(self) -> bool:
         """Whether the pipeline treated every demo student as designed."""
         return not self.surprises
+
+
+@dataclass(frozen=True)
+class GradedItem:
+    """One grade cell of an instructor notebook: an autograded test or a written answer."""
+
+    grade_id: str
+    points: float
+    autograded: bool
+
+
+@dataclass(frozen=True)
+class NotebookSummary:
+    """What one notebook of an assignment teaches and grades, read from its source."""
+
+    notebook_id: str
+    title: str
+    items: tuple[GradedItem, ...]
+
+    @property
+    def auto_points(self) -> float:
+        """The points of its autograded tests."""
+        return sum(item.points for item in self.items if item.autograded)
+
+    @property
+    def manual_points(self) -> float:
+        """The points of its written answers, graded by hand."""
+        return sum(item.points for item in self.items if not item.autograded)

@@ -1,0 +1,45 @@
+"""What an assignment grades: each notebook's title, tests and written answers with points."""
+
+from __future__ import annotations
+
+import nbformat
+
+from coursekit import cells
+from coursekit.course import Course
+from coursekit.results import GradedItem, NotebookSummary
+
+
+def summarize_assignment(course: Course, assignment_id: str) -> tuple[NotebookSummary, ...]:
+    """One summary per source notebook of the assignment, in notebook order."""
+    return tuple(
+        summarize_notebook(
+            notebook_id,
+            nbformat.read(course.source_dir(assignment_id) / f"{notebook_id}.ipynb", as_version=4),
+        )
+        for notebook_id in course.notebook_ids(assignment_id)
+    )
+
+
+def summarize_notebook(notebook_id: str, nb: nbformat.NotebookNode) -> NotebookSummary:
+    """The title (first heading) and graded cells of one instructor notebook."""
+    items = tuple(
+        GradedItem(
+            grade_id=cells.grade_id(cell),
+            points=float(cells.nbgrader_meta(cell).get("points", 0)),
+            autograded=cells.is_autograded_test(cell),
+        )
+        for cell in nb.cells
+        if cells.is_grade(cell)
+    )
+    return NotebookSummary(notebook_id, notebook_title(nb) or notebook_id, items)
+
+
+def notebook_title(nb: nbformat.NotebookNode) -> str:
+    """The text of the notebook's first markdown heading, '' if it has none."""
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cells.cell_source(cell).splitlines():
+            if line.startswith("#"):
+                return line.lstrip("#").strip()
+    return ""
