@@ -9,7 +9,7 @@ import pytest
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, autograded_test_points, read_notebook
 from test_submissions import delete_cell, duplicate_cell, edit_cell, reference_notebook
 
-from coursekit import cohort
+from coursekit import cohort, nbgrader_ops
 from coursekit.autograde import autograde_assignment
 from coursekit.course import Course, locate_course
 from coursekit.results import AutogradeReport, Severity, Status, StudentOutcome
@@ -190,3 +190,34 @@ def test_rerunning_autograde_gives_identical_scores(released_tiny_course: Course
 
     assert [o.scores for o in first.outcomes] == [o.scores for o in second.outcomes]
     assert first.all_graded
+
+
+def test_a_notebook_not_handed_in_scores_zero_and_the_others_are_graded(
+    tiny_course_dir: Path,
+) -> None:
+    """An assignment of several notebooks: skipping one costs its points, not the whole grade."""
+    source_dir = tiny_course_dir / "source" / TINY_ASSIGNMENT
+    shutil.copy(source_dir / f"{TINY_NOTEBOOK}.ipynb", source_dir / "second.ipynb")
+    course = locate_course(tiny_course_dir)
+    nbgrader_ops.generate_assignment(course, TINY_ASSIGNMENT)
+    cohort.write_submission(
+        course, TINY_ASSIGNMENT, "skipper", {TINY_NOTEBOOK: reference_notebook(course)}
+    )
+
+    (outcome,) = autograde_assignment(course, TINY_ASSIGNMENT).outcomes
+
+    assert outcome.status is Status.GRADED
+    assert [(p.notebook_id, p.severity) for p in outcome.problems] == [("second", Severity.WARNING)]
+    assert "not handed in" in outcome.problems[0].reason
+    scores = {score.notebook_id: score.auto_score for score in outcome.scores}
+    assert scores == {TINY_NOTEBOOK: sum(source_points(course).values()), "second": 0}
+
+
+def test_a_folder_without_notebooks_is_rejected(released_tiny_course: Course) -> None:
+    folder = cohort.write_submission(released_tiny_course, TINY_ASSIGNMENT, "empty_handed", {})
+    (folder / "notes.txt").write_text("I will hand in tomorrow")
+
+    (outcome,) = autograde_assignment(released_tiny_course, TINY_ASSIGNMENT).outcomes
+
+    assert outcome.status is Status.REJECTED
+    assert "no notebook" in outcome.reason

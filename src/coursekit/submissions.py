@@ -62,9 +62,12 @@ def inspect_submission(
     folder = course.submitted_dir(assignment_id, student_id)
     if not folder.is_dir():
         return (fatal("*", f"no submission folder {folder} for student {student_id!r}"),)
+    handed_in = sorted(p.name for p in folder.iterdir() if p.suffix == ".ipynb")
+    if not handed_in:
+        return (fatal("*", f"no notebook in {folder}: nothing to grade for {student_id!r}"),)
     problems: list[SubmissionProblem] = []
     for notebook_id, release_nb in release.items():
-        loaded = load_notebook(folder, notebook_id)
+        loaded = load_notebook(folder, notebook_id, set(release))
         if isinstance(loaded, SubmissionProblem):
             problems.append(loaded)
         else:
@@ -72,14 +75,25 @@ def inspect_submission(
     return tuple(problems)
 
 
-def load_notebook(folder: Path, notebook_id: str) -> NotebookNode | SubmissionProblem:
-    """The submitted notebook, or the fatal problem that keeps nbgrader from reading it."""
+def load_notebook(
+    folder: Path, notebook_id: str, notebook_ids: set[str]
+) -> NotebookNode | SubmissionProblem:
+    """The submitted notebook, or the problem that keeps nbgrader from reading it.
+
+    A notebook that is simply not there scores zero, as in nbgrader (a warning); but when the
+    folder holds notebooks of other names, one of them is likely this one renamed (`... (1)`,
+    `Copy of ...`): fatal, so that the student's work is not graded as missing.
+    """
     path = folder / f"{notebook_id}.ipynb"
     if not path.is_file():
         found = sorted(p.name for p in folder.iterdir() if p.name != "timestamp.txt")
+        foreign = [name for name in found if name.endswith(".ipynb")]
+        foreign = [name for name in foreign if name.removesuffix(".ipynb") not in notebook_ids]
+        if not foreign:
+            return warning(notebook_id, f"{path.name} was not handed in: it scores 0")
         return fatal(
             notebook_id,
-            f"{path.name} is missing from {folder} (found: {', '.join(found) or 'nothing'}); "
+            f"{path.name} is missing from {folder} (found: {', '.join(found)}); "
             f"if one of those is the student's work, rename it to {path.name} and re-run",
         )
     raw = path.read_bytes()
