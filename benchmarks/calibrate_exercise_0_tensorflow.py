@@ -7,7 +7,7 @@ mistakes of the variants module, how often the same checks catch them.
 
     .venv/bin/python benchmarks/calibrate_exercise_0_tensorflow.py --seeds 40
 
-About a minute on 2 cores (most of it TensorFlow's eager loops in the loop-based variants).
+About a minute on 2 cores, most of it TensorFlow's eager loops in the loop-based variants.
 """
 
 from __future__ import annotations
@@ -58,6 +58,11 @@ CENTRE_CASES += [(1, 4, np.float64), (500, 2, np.float32)]
 FALL_STEPS = (0, 1, 4, 25, 60)
 REPEAT_SIZES = (1_000, 10_000)
 ONE_TWELFTH_SAMPLES = 2000
+FALL = "simulate_fall_updates_variables_in_place"
+MSE = "mean_squared_error_matches_numpy"
+GRAPH = "mean_squared_error_runs_in_tensorflow"
+TWELFTH = "loss_uniform_close_to_one_twelfth"
+CENTRE = "channel_means_subtracted"
 
 
 def tolerances() -> dict[str, float]:
@@ -80,7 +85,7 @@ def answer_functions(overrides: dict[str, str]) -> dict[str, Callable]:
         for grade_id in FUNCTIONS:
             # AutoGraph reads a function's source to convert its loops for tf.function; a
             # notebook kernel keeps every cell's source in linecache, so do the same here.
-            filename = f"<answer {grade_id}>"
+            filename = f"<answer {grade_id} {len(linecache.cache)}>"  # one name per source
             lines = answers[grade_id].splitlines(keepends=True)
             linecache.cache[filename] = (len(answers[grade_id]), None, lines, filename)
             exec(compile(answers[grade_id], filename, "exec"), namespace)
@@ -210,7 +215,7 @@ def one_twelfth_spreads(
 
 
 def spread_or_inf(mse: Callable, rng: np.random.Generator, sigmas: float) -> float:
-    """The 1/12 check of one draw of 10_000 numbers, in units of its tolerance; inf if it raises."""
+    """abs(loss - 1/12) of one draw of 10_000 numbers in tolerances; inf if the function raises."""
     import tensorflow as tf
 
     try:
@@ -225,8 +230,86 @@ def overrides(variant) -> dict[str, str]:
     return {gid: code for gid, code in variant.answers.items() if gid in FUNCTIONS}
 
 
-def row(test: str, quantity: str, worst: float, tol: float) -> str:
-    return f"| {test} | {quantity} | {worst:.2e} | {tol:g} | {tol / max(worst, 1e-300):.3g}x |"
+def worst_of_correct(correct: dict[str, dict[str, Callable]], seeds: int) -> dict[str, float]:
+    """tolerance name -> the largest error of any correct answer on any draw, in its units."""
+    worst = dict.fromkeys(
+        ["FALL_TOL32", "FALL_TOL64", "CENTRE_TOL", "SINGLE_PRECISION_TOL"]
+        + ["DOUBLE_PRECISION_TOL", "GRAPH_TOL", "REPEAT_TOL"],
+        0.0,
+    )
+    for functions in correct.values():
+        mse = functions["mean_squared_error"]
+        for seed in range(seeds):
+            errors = mse_errors(mse, np.random.default_rng(seed))
+            falls = fall_errors(functions["simulate_fall"], np.random.default_rng(seed))
+            found = {
+                "FALL_TOL32": falls["float32"],
+                "FALL_TOL64": falls["float64"],
+                "CENTRE_TOL": centre_error(
+                    functions["subtract_channel_means"], np.random.default_rng(seed)
+                ),
+                "SINGLE_PRECISION_TOL": errors["float32"],
+                "DOUBLE_PRECISION_TOL": errors["float64"],
+                "GRAPH_TOL": graph_error(mse, np.random.default_rng(seed)),
+            }
+            worst.update({name: max(worst[name], value) for name, value in found.items()})
+        worst["REPEAT_TOL"] = max(worst["REPEAT_TOL"], repeat_error(mse, 3))
+    return worst
+
+
+def print_correct_table(worst: dict[str, float], spreads: dict[int, np.ndarray], tols) -> None:
+    rows = [
+        (FALL, "float32 deviation / max(abs h, abs v, 1)", "FALL_TOL32", "FALL_TOL"),
+        (FALL, "float64 deviation / max(abs h, abs v, 1)", "FALL_TOL64", "FALL_TOL"),
+        (CENTRE, "deviation / max abs reading", "CENTRE_TOL", "CENTRE_TOL"),
+        (MSE, "float32 relative error", "SINGLE_PRECISION_TOL", "SINGLE_PRECISION_TOL"),
+        (MSE, "float64 relative error", "DOUBLE_PRECISION_TOL", "DOUBLE_PRECISION_TOL"),
+        (GRAPH, "graph vs eager, relative", "GRAPH_TOL", "GRAPH_TOL"),
+        (TWELFTH, "second call vs first, N = 1e3 and 1e4, relative", "REPEAT_TOL", "REPEAT_TOL"),
+    ]
+    print("| test | quantity (worst over correct answers and seeds) | worst | tolerance | margin |")
+    print("|---|---|---|---|---|")
+    for test, quantity, key, name in rows:
+        margin = f"{tols[name] / worst[key]:.3g}x" if worst[key] else "exact"
+        print(f"| {test} | {quantity} | {worst[key]:.2e} | `{name} = {tols[name]:g}` | {margin} |")
+    sigmas = tols["ONE_TWELFTH_TOL"]
+    for n, values in sorted(spreads.items()):
+        print(
+            f"| {TWELFTH} | abs(loss - 1/12) in spreads, N = {n}, {len(values)} seeds "
+            f"| {values.max():.2f} | `ONE_TWELFTH_TOL = {sigmas:g}` spreads "
+            f"| {sigmas / values.max():.3g}x |"
+        )
+
+
+def print_mistakes_table(
+    wrong, draws: dict[str, Callable], reference_mse: Callable, seeds: int, tols
+) -> None:
+    """How often each mistake of the variants module fails the checks aimed at it."""
+    sigmas = tols["ONE_TWELFTH_TOL"]
+    in_tolerances = {  # each check's error divided by its tolerance: above 1 is caught
+        FALL: lambda f, rng: max(fall_errors(f["simulate_fall"], rng).values()) / tols["FALL_TOL"],
+        CENTRE: lambda f, rng: centre_error(f["subtract_channel_means"], rng) / tols["CENTRE_TOL"],
+        MSE: lambda f, rng: max(
+            value / tols["SINGLE_PRECISION_TOL" if name == "float32" else "DOUBLE_PRECISION_TOL"]
+            for name, value in mse_errors(f["mean_squared_error"], rng).items()
+        ),
+        GRAPH: lambda f, rng: graph_error(f["mean_squared_error"], rng) / tols["GRAPH_TOL"],
+        TWELFTH: lambda f, rng: spread_or_inf(f["mean_squared_error"], rng, sigmas),
+    }
+    print("| mistake (tests/variants) | test | smallest error / tolerance over seeds | caught |")
+    print("|---|---|---|---|")
+    for name, (functions, loses) in wrong.items():
+        for test in sorted(loses):
+            ratios = [
+                in_tolerances[test](functions, np.random.default_rng(s)) for s in range(seeds)
+            ]
+            caught = sum(ratio > 1 for ratio in ratios)
+            text = "fails outright" if min(ratios) == float("inf") else f"{min(ratios):.3g}"
+            print(f"| {name} | {test} | {text} | {caught}/{len(ratios)} |")
+    for label, draw in draws.items():
+        values = one_twelfth_spreads(reference_mse, draw, 10_000, seeds) / sigmas
+        caught = sum(values > 1)
+        print(f"| numbers {label}, N = 10000 | {TWELFTH} | {values.min():.3g} | {caught}/{seeds} |")
 
 
 def main() -> None:
@@ -239,34 +322,11 @@ def main() -> None:
     tols = tolerances()
     start = time.perf_counter()
     correct = {v.name: answer_functions(overrides(v)) for v in variants.CORRECT}
-    # Mistakes in the functions; the ones in the data of Task 4 are measured by `draws` below.
+    # Mistakes in the functions; those in the numbers of Task 4 are the `draws` below.
     wrong = {
         v.name: (answer_functions(overrides(v)), v.loses) for v in variants.WRONG if overrides(v)
     }
-
-    worst_mse = {"float32": 0.0, "float64": 0.0}
-    worst_fall = {"float32": 0.0, "float64": 0.0}
-    worst_graph = worst_centre = worst_repeat = 0.0
-    for functions in correct.values():
-        for seed in range(args.seeds):
-            for name, value in mse_errors(
-                functions["mean_squared_error"], np.random.default_rng(seed)
-            ).items():
-                worst_mse[name] = max(worst_mse[name], value)
-            worst_graph = max(
-                worst_graph,
-                graph_error(functions["mean_squared_error"], np.random.default_rng(seed)),
-            )
-            worst_centre = max(
-                worst_centre,
-                centre_error(functions["subtract_channel_means"], np.random.default_rng(seed)),
-            )
-            for name, value in fall_errors(
-                functions["simulate_fall"], np.random.default_rng(seed)
-            ).items():
-                worst_fall[name] = max(worst_fall[name], value)
-        worst_repeat = max(worst_repeat, repeat_error(functions["mean_squared_error"], 3))
-
+    worst = worst_of_correct(correct, args.seeds)
     reference_mse = correct["reference"]["mean_squared_error"]
     uniform = lambda k: tf.random.uniform([k])  # noqa: E731
     spreads = {
@@ -274,127 +334,19 @@ def main() -> None:
         for n in (1_000, 100_000)
     }
     spreads[10_000] = one_twelfth_spreads(reference_mse, uniform, 10_000, ONE_TWELFTH_SAMPLES)
-    elapsed = time.perf_counter() - start
-
-    print(
-        f"# Calibration of exercise 0 (TensorFlow) ({args.seeds} seeds, "
-        f"{len(correct)} correct answers, {elapsed:.0f} s)"
-    )
-    print()
-    print("| test | quantity (worst over correct answers and seeds) | worst | tolerance | margin |")
-    print("|---|---|---|---|---|")
-    print(
-        row(
-            "simulate_fall_updates_variables_in_place",
-            "float32 deviation / max(abs h, abs v, 1)",
-            worst_fall["float32"],
-            tols["FALL_TOL"],
-        )
-    )
-    print(
-        row(
-            "simulate_fall_updates_variables_in_place",
-            "float64 deviation / max(abs h, abs v, 1)",
-            worst_fall["float64"],
-            tols["FALL_TOL"],
-        )
-    )
-    print(
-        row(
-            "channel_means_subtracted",
-            "deviation / max abs reading",
-            worst_centre,
-            tols["CENTRE_TOL"],
-        )
-    )
-    print(
-        row(
-            "mean_squared_error_matches_numpy",
-            "float32 relative error",
-            worst_mse["float32"],
-            tols["SINGLE_PRECISION_TOL"],
-        )
-    )
-    print(
-        row(
-            "mean_squared_error_matches_numpy",
-            "float64 relative error",
-            worst_mse["float64"],
-            tols["DOUBLE_PRECISION_TOL"],
-        )
-    )
-    print(
-        row(
-            "mean_squared_error_runs_in_tensorflow",
-            "graph vs eager, relative",
-            worst_graph,
-            tols["GRAPH_TOL"],
-        )
-    )
-    print(
-        row(
-            "loss_uniform_close_to_one_twelfth",
-            "second call vs first, N = 1e3 and 1e4, relative",
-            worst_repeat,
-            tols["REPEAT_TOL"],
-        )
-    )
-    sigmas = tols["ONE_TWELFTH_TOL"]
-    for n, values in sorted(spreads.items()):
-        print(
-            f"| loss_uniform_close_to_one_twelfth | abs(loss - 1/12) in spreads, N = {n}, "
-            f"{len(values)} seeds | {values.max():.2f} | {sigmas:g} spreads "
-            f"| {sigmas / values.max():.3g}x |"
-        )
-
-    print()
-    print("| mistake (tests/variants) | test | smallest error over seeds | tolerance | caught |")
-    print("|---|---|---|---|---|")
-    checks = {
-        "simulate_fall_updates_variables_in_place": lambda f, rng: max(
-            fall_errors(f["simulate_fall"], rng).values()
-        ),
-        "channel_means_subtracted": lambda f, rng: centre_error(f["subtract_channel_means"], rng),
-        "mean_squared_error_matches_numpy": lambda f, rng: max(
-            value / tols["SINGLE_PRECISION_TOL" if name == "float32" else "DOUBLE_PRECISION_TOL"]
-            for name, value in mse_errors(f["mean_squared_error"], rng).items()
-        ),
-        "mean_squared_error_runs_in_tensorflow": lambda f, rng: graph_error(
-            f["mean_squared_error"], rng
-        ),
-        "loss_uniform_close_to_one_twelfth": lambda f, rng: spread_or_inf(
-            f["mean_squared_error"], rng, sigmas
-        ),
-    }
-    units = {
-        "simulate_fall_updates_variables_in_place": tols["FALL_TOL"],
-        "channel_means_subtracted": tols["CENTRE_TOL"],
-        "mean_squared_error_matches_numpy": 1.0,  # already in tolerances
-        "mean_squared_error_runs_in_tensorflow": tols["GRAPH_TOL"],
-        "loss_uniform_close_to_one_twelfth": 1.0,  # already in tolerances
-    }
-    for name, (functions, loses) in wrong.items():
-        for test in sorted(loses & checks.keys()):
-            values = [
-                checks[test](functions, np.random.default_rng(seed)) for seed in range(args.seeds)
-            ]
-            caught = sum(value > units[test] for value in values)
-            shown = "tolerances" if units[test] == 1.0 else f"{units[test]:g}"
-            smallest = min(values)
-            text = "fails outright" if smallest == float("inf") else f"{smallest:.2e}"
-            print(f"| {name} | {test} | {text} | {shown} | {caught}/{len(values)} |")
     draws = {
         "normal, mean 0.5, sd 0.1": lambda k: tf.random.normal([k], 0.5, 0.1),
-        "uniform in [0, 0.5)": lambda k: tf.random.uniform([k], 0.0, 0.5),
         "uniform in [0.25, 0.75)": lambda k: tf.random.uniform([k], 0.25, 0.75),
+        "uniform in [0, 0.5) (mean square 1/12 as well)": lambda k: tf.random.uniform([k], 0, 0.5),
     }
-    for label, draw in draws.items():
-        values = one_twelfth_spreads(reference_mse, draw, 10_000, args.seeds)
-        caught = sum(values > sigmas)
-        print(
-            f"| numbers {label} (N = 10000) | loss_uniform_close_to_one_twelfth "
-            f"| {values.min():.1f} spreads | {sigmas:g} spreads | {caught}/{len(values)} |"
-        )
+    print(
+        f"# Calibration of exercise 0 (TensorFlow) ({args.seeds} seeds, "
+        f"{len(correct)} correct answers, {time.perf_counter() - start:.0f} s)"
+    )
+    print()
+    print_correct_table(worst, spreads, tols)
+    print()
+    print_mistakes_table(wrong, draws, reference_mse, args.seeds, tols)
 
 
 if __name__ == "__main__":
