@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import warnings
 from collections import Counter
@@ -30,6 +31,9 @@ from coursekit.results import Severity, SubmissionProblem
 #   grade/solution flag flipped on a grade cell, or an unknown grade_id
 #                           -> the whole student fails ("Inconsistent checksums", "does not
 #                              have a grade_id"): fatal for the same reason.
+# What editors do differently (Colab's nbformat 4.0 with ids in the metadata, classic Notebook's
+# 4.4 without ids, VS Code's CRLF sources, sources as one string, outputs kept) grades exactly
+# as Jupyter's file does: tests/test_editor_formats.py.
 
 
 def fatal(notebook_id: str, reason: str) -> SubmissionProblem:
@@ -99,8 +103,11 @@ def load_notebook(
     raw = path.read_bytes()
     if not raw.strip():
         return fatal(notebook_id, f"{path} is empty ({len(raw)} bytes)")
+    # A byte-order mark is read past here only to say whether the rest is intact: no notebook
+    # editor writes one, and Jupyter, nbformat and nbgrader all fail on it.
+    has_bom = raw.startswith(codecs.BOM_UTF8)
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.removeprefix(codecs.BOM_UTF8).decode("utf-8"))
     except UnicodeDecodeError as error:
         return fatal(notebook_id, f"{path} is not UTF-8 text (byte {error.start})")
     except json.JSONDecodeError as error:
@@ -108,7 +115,15 @@ def load_notebook(
             notebook_id,
             f"{path} is not JSON: {error.msg} (line {error.lineno} column {error.colno})",
         )
-    return check_notebook_json(path, notebook_id, data)
+    loaded = check_notebook_json(path, notebook_id, data)
+    if has_bom and not isinstance(loaded, SubmissionProblem):
+        return fatal(
+            notebook_id,
+            f"{path} starts with a UTF-8 byte-order mark (a text editor such as Notepad adds it), "
+            "which nbgrader cannot read; the notebook after it is intact: save it without the "
+            "mark (its first 3 bytes) and re-run",
+        )
+    return loaded
 
 
 def check_notebook_json(
@@ -194,6 +209,13 @@ def duplicated_reason(submitted: NotebookNode, duplicated: list[str]) -> str:
     )
 
 
+def source_as_python_reads_it(cell: Mapping[str, Any]) -> str:
+    """A cell's source with every line end ("\\r\\n", "\\r") as "\\n", the way Python reads it."""
+    # VS Code on Windows saves every cell it touched with "\\r\\n" (microsoft/vscode-jupyter#4576):
+    # a test cell that differs only so is not edited.
+    return cells.cell_source(cell).replace("\r\n", "\n").replace("\r", "\n")
+
+
 def changes_nbgrader_repairs(
     notebook_id: str, by_id: Mapping[str, NotebookNode], released: Mapping[str, NotebookNode]
 ) -> list[SubmissionProblem]:
@@ -220,7 +242,7 @@ def changes_nbgrader_repairs(
         for gid, cell in by_id.items()
         if gid in released
         and cells.is_locked(released[gid])
-        and cells.cell_source(cell) != cells.cell_source(released[gid])
+        and source_as_python_reads_it(cell) != source_as_python_reads_it(released[gid])
     ]
     if edited:
         problems.append(
