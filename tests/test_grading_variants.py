@@ -1,6 +1,6 @@
 """Hidden tests judge behaviour: for every notebook with autograded tests, correct answers
 written differently keep every point, and typical mistakes lose the points of the test aimed at
-them. The variants are data in tests/variants/<notebook_id>.py; see variant_harness.
+them. The variants are data in tests/variants/<notebook_id>.py; see coursekit.variants.
 """
 
 from __future__ import annotations
@@ -9,26 +9,37 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from variant_harness import (
-    Variant,
-    auto_scores,
-    execute_variants,
-    failures,
-    source_notebook,
-    variant_notebook_ids,
-    variants_module,
-)
 
 from coursekit import cells
+from coursekit.course import Course, locate_course
+from coursekit.results import VariantOutcome
+from coursekit.variants import (
+    Variant,
+    VariantSet,
+    load_variant_set,
+    run_variants,
+    variant_notebook_ids,
+)
 
-NOTEBOOK_IDS = variant_notebook_ids()
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "lecture1"
+VARIANTS_DIR = REPO_ROOT / "tests" / "variants"
+NOTEBOOK_IDS = variant_notebook_ids(VARIANTS_DIR)
+
+
+def variant_set(notebook_id: str) -> VariantSet:
+    return load_variant_set(VARIANTS_DIR, notebook_id)
+
+
+def source_notebook(notebook_id: str) -> nbformat.NotebookNode:
+    return nbformat.read(REPO_ROOT / "source" / ASSIGNMENT / f"{notebook_id}.ipynb", as_version=4)
 
 
 def cases(kind: str) -> list[tuple[str, Variant]]:
     return [
         (notebook_id, variant)
         for notebook_id in NOTEBOOK_IDS
-        for variant in getattr(variants_module(notebook_id), kind)
+        for variant in getattr(variant_set(notebook_id), kind)
     ]
 
 
@@ -37,26 +48,26 @@ def case_id(case: tuple[str, Variant] | str | Variant) -> str:
 
 
 class ExecutedVariants:
-    """Executes each notebook's variants once, on first use (so `-k notebook` runs only it)."""
+    """Runs each notebook's variants once, on first use (so `-k notebook` runs only it)."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, course: Course, workdir: Path) -> None:
+        self.course = course
         self.workdir = workdir
-        self.done: dict[str, dict[str, nbformat.NotebookNode]] = {}
+        self.done: dict[str, dict[str, VariantOutcome]] = {}
 
-    def get(self, notebook_id: str, variant: Variant) -> nbformat.NotebookNode:
+    def get(self, notebook_id: str, variant: Variant) -> VariantOutcome:
         if notebook_id not in self.done:
-            module = variants_module(notebook_id)
             folder = self.workdir / notebook_id
             folder.mkdir()
-            self.done[notebook_id] = execute_variants(
-                notebook_id, [*module.CORRECT, *module.WRONG], folder
-            )
+            outcomes = run_variants(self.course, ASSIGNMENT, variant_set(notebook_id), folder)
+            self.done[notebook_id] = {outcome.name: outcome for outcome in outcomes}
         return self.done[notebook_id][variant.name]
 
 
 @pytest.fixture(scope="session")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> ExecutedVariants:
-    return ExecutedVariants(tmp_path_factory.mktemp("variants"))
+    # Loading the course sets the grading environment its kernels inherit.
+    return ExecutedVariants(locate_course(REPO_ROOT), tmp_path_factory.mktemp("variants"))
 
 
 def answers_of_each_test(nb: nbformat.NotebookNode) -> dict[str, set[str]]:
@@ -80,39 +91,33 @@ def answers_of_each_test(nb: nbformat.NotebookNode) -> dict[str, set[str]]:
 @pytest.mark.parametrize("notebook_id", NOTEBOOK_IDS)
 def test_every_task_has_a_mistake_and_an_alternative(notebook_id: str) -> None:
     """Each autograded test has a mistake aimed at it and its task a correct alternative."""
-    module = variants_module(notebook_id)
+    variants = variant_set(notebook_id)
     tasks = answers_of_each_test(source_notebook(notebook_id))
-    targeted = set().union(*(variant.loses for variant in module.WRONG))
+    targeted = set().union(*(variant.loses for variant in variants.wrong))
     assert tasks.keys() - targeted == set(), "no wrong answer targets these tests"
     assert targeted - tasks.keys() == set(), "wrong answers name tests the notebook lacks"
-    assert module.CORRECT[0].answers == {}, "the first correct variant is the reference itself"
-    rewritten = set().union(*(variant.answers for variant in module.CORRECT[1:]))
+    assert variants.correct[0].answers == {}, "the first correct variant is the reference itself"
+    rewritten = set().union(*(variant.answers for variant in variants.correct[1:]))
     untried = sorted(gid for gid, answers in tasks.items() if not answers & rewritten)
     assert untried == [], "no correct alternative answers the task of these tests"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", cases("CORRECT"), ids=case_id)
+@pytest.mark.parametrize("case", cases("correct"), ids=case_id)
 def test_correct_answer_keeps_every_point(case: tuple[str, Variant], executed) -> None:
-    nb = executed.get(*case)
-    assert failures(nb) == {}
-    scores = auto_scores(nb)
-    assert scores, "the notebook has no autograded test"
-    assert sum(score for score, _ in scores.values()) == sum(most for _, most in scores.values())
+    outcome = executed.get(*case)
+    assert outcome.messages == {}
+    assert outcome.max_score > 0, "the notebook has no autograded test"
+    assert outcome.score == outcome.max_score
+    assert outcome.as_expected
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", cases("WRONG"), ids=case_id)
+@pytest.mark.parametrize("case", cases("wrong"), ids=case_id)
 def test_mistake_loses_the_targeted_points(case: tuple[str, Variant], executed) -> None:
-    notebook_id, variant = case
-    nb = executed.get(notebook_id, variant)
-    scores = auto_scores(nb)
-    assert variant.loses and variant.loses <= scores.keys()
-    lost = {grade_id for grade_id, (score, _) in scores.items() if score == 0}
-    assert variant.loses <= lost, failures(nb)
+    outcome = executed.get(*case)
+    assert outcome.expected_lost, "a mistake names the tests it must fail"
+    assert outcome.expected_lost <= outcome.lost, outcome.messages
     # A failing test explains itself: every lost point comes with an assertion message.
-    for grade_id, reason in failures(nb).items():
-        assert "AssertionError: " in reason and len(reason) > len("AssertionError: ") + 10, (
-            grade_id,
-            reason,
-        )
+    assert outcome.unexplained == (), outcome.messages
+    assert outcome.as_expected

@@ -7,7 +7,7 @@ named in `loses`.
 
 from __future__ import annotations
 
-from variant_harness import Variant
+from coursekit.variants import Variant
 
 # The exploration cells only fit extra models for the student's eyes; no test reads them.
 UNSCORED_ANSWERS = ("explore_uncertainty", "explore_dimensions")

@@ -7,7 +7,7 @@ named in `loses`.
 
 from __future__ import annotations
 
-from variant_harness import Variant
+from coursekit.variants import Variant
 
 RETURNS_NUMPY = "collapse_returns_numpy_kernel_and_bias"
 KERNEL = "collapsed_kernel_is_product_of_kernels"
