@@ -11,45 +11,54 @@ Fast: 2000 seeds take about half a minute on one core.
 
 from __future__ import annotations
 
-import argparse
-import ast
 import contextlib
 import io
 import math
-import re
-import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType
 
-import nbformat
 import numpy as np
 
-from coursekit import cells
-from coursekit.cohort import solution_answers
-
-NOTEBOOK = (
-    Path(__file__).resolve().parent.parent / "source" / "lecture1" / "exercise_0_python.ipynb"
+from coursekit.calibration import (
+    calibration_row,
+    cell_sources,
+    describe,
+    read_notebook,
+    script_arguments,
+    tolerances,
+    without_asserts,
 )
+from coursekit.results import ToleranceCalibration
+
+NOTEBOOK_ID = "exercise_0_python"
+NOTEBOOK = Path(__file__).resolve().parent.parent / "source" / "lecture1" / f"{NOTEBOOK_ID}.ipynb"
+DEFAULT_SEEDS = 2000
+WRONG_SEEDS = 200
+FIGURES = ".4f"  # the number format of the committed report
 ANSWER = "build_shifted_samples"
-TESTS = ("samples_rows_centred_on_shifts", "samples_rows_are_independent_standard_normals")
 SHIFTS = np.arange(0, 50, 10).reshape(5, 1)
+# tolerance -> (the hidden test that uses it, what it compares)
+CHECKS = {
+    "MEAN_TOL": ("samples_rows_centred_on_shifts", "largest abs(row mean - shift)"),
+    "STD_TOL": (
+        "samples_rows_are_independent_standard_normals",
+        "largest abs(row standard deviation - 1)",
+    ),
+    "NORMAL_TOL": (
+        "samples_rows_are_independent_standard_normals",
+        "KS distance of the 5000 standardised values to N(0, 1)",
+    ),
+    "CORR_TOL": (
+        "samples_rows_are_independent_standard_normals",
+        "largest abs(correlation of two rows)",
+    ),
+}
 
 
-class DropAsserts(ast.NodeTransformer):
-    """Turn every assert into `pass`, so a test computes all its quantities and never stops."""
-
-    def visit_Assert(self, node: ast.Assert) -> ast.Pass:
-        return ast.copy_location(ast.Pass(), node)
-
-
-def measuring_code(test_source: str) -> object:
-    """A test cell's code, hidden part included, compiled without its asserts."""
-    tree = DropAsserts().visit(ast.parse(test_source))
-    return compile(ast.fix_missing_locations(tree), "<test>", "exec")
-
-
-def measure(samples: np.ndarray, shifts: np.ndarray, tests: list[object]) -> dict[str, float]:
+def measure(samples: np.ndarray, shifts: np.ndarray, tests: list[CodeType]) -> dict[str, float]:
     """What the hidden tests compare with MEAN_TOL, STD_TOL, NORMAL_TOL and CORR_TOL."""
     namespace = {"np": np, "math": math, "samples": samples, "shifts": shifts}
     for code in tests:
@@ -97,67 +106,84 @@ def wrong_answers() -> dict[str, tuple[str, Callable[[np.random.Generator], np.n
     }
 
 
-def describe(values: list[float]) -> str:
-    """min / median / 99th percentile / max of a sample."""
-    ordered = sorted(values)
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-    return (
-        f"min {ordered[0]:.4f}  median {statistics.median(ordered):.4f}  "
-        f"p99 {p99:.4f}  max {ordered[-1]:.4f}"
-    )
+@dataclass(frozen=True)
+class Measurements:
+    """The checked quantities of the reference runs and of each wrong answer's runs."""
+
+    tols: dict[str, float]
+    reference: dict[str, list[float]]
+    wrong: dict[str, tuple[str, list[float]]]
+    seconds: float
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=2000, help="reference runs")
-    parser.add_argument("--wrong-seeds", type=int, default=200, help="runs per wrong answer")
-    args = parser.parse_args()
-
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    sources = {cells.grade_id(cell): cell.source for cell in nb.cells if cells.grade_id(cell)}
-    tests = [measuring_code(sources[grade_id]) for grade_id in TESTS]
-    tols = {
-        name: float(value)
-        for grade_id in TESTS
-        for name, value in re.findall(r"^([A-Z_]+_TOL) = ([0-9.]+)$", sources[grade_id], re.M)
-    }
-    answer = solution_answers(nb)[ANSWER]
+def measure_all(seeds: int, wrong_seeds: int = WRONG_SEEDS) -> Measurements:
+    """Run the reference answer over `seeds` seeds and each wrong answer over `wrong_seeds`."""
+    nb = read_notebook(NOTEBOOK)
+    sources = cell_sources(nb)
+    test_ids = sorted({grade_id for grade_id, _ in CHECKS.values()})
+    tests = [without_asserts(sources[grade_id]) for grade_id in test_ids]
+    tols = {name: value for name, value in tolerances(nb).items() if name in CHECKS}
     start = time.perf_counter()
-
     reference: dict[str, list[float]] = {name: [] for name in tols}
-    for seed in range(args.seeds):
-        for name, value in measure(*reference_samples(answer, seed), tests).items():
+    for seed in range(seeds):
+        for name, value in measure(*reference_samples(sources[ANSWER], seed), tests).items():
             reference[name].append(value)
     wrong: dict[str, tuple[str, list[float]]] = {}
     for label, (name, draw) in wrong_answers().items():
         values = [
             measure(draw(np.random.default_rng(seed)), SHIFTS, tests)[name]
-            for seed in range(args.wrong_seeds)
+            for seed in range(wrong_seeds)
         ]
         wrong[label] = (name, values)
+    return Measurements(tols, reference, wrong, time.perf_counter() - start)
 
-    print(
-        f"# Calibration of exercise 0 (Python), Task 5 ({args.seeds} seeds, "
-        f"{time.perf_counter() - start:.0f} s)"
+
+def calibration_rows(m: Measurements) -> list[ToleranceCalibration]:
+    """One row per tolerance, with the wrong answers aimed at it."""
+    return [
+        calibration_row(
+            NOTEBOOK_ID,
+            CHECKS[name][0],
+            name,
+            tol,
+            CHECKS[name][1],
+            m.reference[name],
+            {label: values for label, (caught_by, values) in m.wrong.items() if caught_by == name},
+        )
+        for name, tol in m.tols.items()
+    ]
+
+
+def calibrate(seeds: int = DEFAULT_SEEDS) -> list[ToleranceCalibration]:
+    """The calibration rows of exercise 0 (Python) over `seeds` seeds."""
+    return calibration_rows(measure_all(seeds, min(seeds, WRONG_SEEDS)))
+
+
+def main() -> None:
+    args = script_arguments(
+        __doc__,
+        DEFAULT_SEEDS,
+        lambda p: p.add_argument(
+            "--wrong-seeds", type=int, default=WRONG_SEEDS, help="runs per wrong answer"
+        ),
     )
+    m = measure_all(args.seeds, args.wrong_seeds)
+    print(f"# Calibration of exercise 0 (Python), Task 5 ({args.seeds} seeds, {m.seconds:.0f} s)")
     print()
     print("| tolerance | checked quantity, per run | reference runs | tol | margin (tol / worst) |")
     print("|---|---|---|---|---|")
-    what = {
-        "MEAN_TOL": "largest abs(row mean - shift)",
-        "STD_TOL": "largest abs(row standard deviation - 1)",
-        "NORMAL_TOL": "KS distance of the 5000 standardised values to N(0, 1)",
-        "CORR_TOL": "largest abs(correlation of two rows)",
-    }
-    for name, tol in tols.items():
-        values = reference[name]
-        print(f"| {name} | {what[name]} | {describe(values)} | {tol} | {tol / max(values):.1f}x |")
+    for name, tol in m.tols.items():
+        values = m.reference[name]
+        print(
+            f"| {name} | {CHECKS[name][1]} | {describe(values, FIGURES, 99)} | {tol} "
+            f"| {tol / max(values):.1f}x |"
+        )
     print()
     print(f"| wrong answer ({args.wrong_seeds} seeds) | caught by | its value | caught |")
     print("|---|---|---|---|")
-    for label, (name, values) in wrong.items():
-        caught = sum(value > tols[name] for value in values)
-        print(f"| {label} | {name} | {describe(values)} | {caught}/{len(values)} |")
+    for label, (name, values) in m.wrong.items():
+        caught = sum(value > m.tols[name] for value in values)
+        print(f"| {label} | {name} | {describe(values, FIGURES, 99)} | {caught}/{len(values)} |")
 
 
 if __name__ == "__main__":

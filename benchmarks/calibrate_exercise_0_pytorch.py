@@ -13,29 +13,32 @@ compares with its tolerance, computed the same way (see `QUANTITIES`).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
-import re
-import sys
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import torch
 
+from coursekit.calibration import (
+    calibration_row,
+    read_notebook,
+    script_arguments,
+    tolerances,
+)
 from coursekit.cohort import solution_answers
+from coursekit.results import ToleranceCalibration
+from coursekit.variants import load_variant_set
 
+NOTEBOOK_ID = "exercise_0_pytorch"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = REPO_ROOT / "source" / "lecture1" / "exercise_0_pytorch.ipynb"
-sys.path.insert(0, str(REPO_ROOT / "tests"))  # the variants are data there
-
-from variants import exercise_0_pytorch as variants  # noqa: E402
-
-TOLERANCE_LINE = re.compile(r"^\s*([A-Z_]*TOL) = ([0-9.eE+-]+)", re.MULTILINE)
+NOTEBOOK = REPO_ROOT / "source" / "lecture1" / f"{NOTEBOOK_ID}.ipynb"
+VARIANTS = REPO_ROOT / "tests" / "variants"  # the test suite's data: correct answers, mistakes
+DEFAULT_SEEDS = 40
 DTYPES = (torch.float32, torch.float64)
 # The hidden tests' shapes (copied from the notebook's test cells).
 MSE_SHAPES = [(1,), (7,), (40, 3), (2, 3, 5), (250,)]
@@ -173,13 +176,66 @@ QUANTITIES: dict[str, tuple[str, str, Callable[[str, np.random.Generator], float
 }
 
 
-def tolerances(nb: nbformat.NotebookNode) -> dict[str, float]:
-    """The named tolerance constants of the notebook's cells."""
-    return {
-        name: float(value)
-        for cell in nb.cells
-        for name, value in TOLERANCE_LINE.findall(cell.source)
-    }
+@dataclass(frozen=True)
+class Measured:
+    """One test's checked quantity over the runs of correct answers, or of one mistake."""
+
+    test: str
+    tolerance: str
+    value: float
+    runs: list[float | None]
+    variant: str = ""
+
+
+def measure_all(seeds: int) -> tuple[list[Measured], list[Measured], float]:
+    """Each tolerance over every correct answer and seed; each mistake on the test it targets."""
+    nb = read_notebook(NOTEBOOK)
+    reference = solution_answers(nb)
+    tols = tolerances(nb)
+    variants = load_variant_set(VARIANTS, NOTEBOOK_ID)
+    correct = [(variant.name, {**reference, **variant.answers}) for variant in variants.correct]
+    start = time.perf_counter()
+    rows = []
+    for name, (test, cell, quantity) in QUANTITIES.items():
+        values = [
+            quantity(answers[cell], np.random.default_rng(seed))
+            for _, answers in correct
+            for seed in range(seeds)
+        ]
+        if FAILED in values:
+            raise SystemExit(f"a correct answer fails {test} outright: fix the test or the variant")
+        rows.append(Measured(test, name, tols[name], values))
+    wrong_rows = []
+    for variant in variants.wrong:
+        for name, (test, cell, quantity) in QUANTITIES.items():
+            if test in variant.loses and cell in variant.answers:
+                values = [
+                    quantity(variant.answers[cell], np.random.default_rng(seed))
+                    for seed in range(seeds)
+                ]
+                wrong_rows.append(Measured(test, name, tols[name], values, variant.name))
+    return rows, wrong_rows, time.perf_counter() - start
+
+
+def calibrate(seeds: int = DEFAULT_SEEDS) -> list[ToleranceCalibration]:
+    """The calibration rows of exercise 0 (PyTorch) over `seeds` seeds per correct answer."""
+    rows, wrong_rows, _ = measure_all(seeds)
+    return [
+        calibration_row(
+            NOTEBOOK_ID,
+            row.test,
+            row.tolerance,
+            row.value,
+            "relative error, all correct answers and seeds",
+            row.runs,
+            {  # a mistake that fails a type, shape or autograd check never gets near
+                wrong.variant: [float("inf") if v is FAILED else v for v in wrong.runs]
+                for wrong in wrong_rows
+                if wrong.tolerance == row.tolerance
+            },
+        )
+        for row in rows
+    ]
 
 
 def describe(values: list[float]) -> str:
@@ -189,57 +245,30 @@ def describe(values: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=40, help="fresh inputs per answer")
-    args = parser.parse_args()
-
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    reference = solution_answers(nb)
-    tols = tolerances(nb)
-    correct = [(variant.name, {**reference, **variant.answers}) for variant in variants.CORRECT]
-    start = time.perf_counter()
-
-    rows = []
-    for name, (test, cell, quantity) in QUANTITIES.items():
-        values = [
-            quantity(answers[cell], np.random.default_rng(seed))
-            for _, answers in correct
-            for seed in range(args.seeds)
-        ]
-        if FAILED in values:
-            raise SystemExit(f"a correct answer fails {test} outright: fix the test or the variant")
-        rows.append((test, name, len(values), values, tols[name]))
-
-    wrong_rows = []
-    for variant in variants.WRONG:
-        for name, (test, cell, quantity) in QUANTITIES.items():
-            if test in variant.loses and cell in variant.answers:
-                values = [
-                    quantity(variant.answers[cell], np.random.default_rng(seed))
-                    for seed in range(args.seeds)
-                ]
-                wrong_rows.append((variant.name, test, values, tols[name]))
-
+    args = script_arguments(__doc__, DEFAULT_SEEDS)
+    rows, wrong_rows, seconds = measure_all(args.seeds)
+    n_correct = len(rows[0].runs) // args.seeds
     print(
         f"# Calibration of exercise 0 (PyTorch) ({args.seeds} seeds, "
-        f"{len(correct)} correct answers, {time.perf_counter() - start:.0f} s)"
+        f"{n_correct} correct answers, {seconds:.0f} s)"
     )
     print()
     print("| test | tolerance | runs of correct answers | worst correct | tolerance / worst |")
     print("|---|---|---|---|---|")
-    for test, name, runs, values, tol in rows:
+    for row in rows:
+        worst, tol = max(row.runs), row.value
         print(
-            f"| {test} | {name} = {tol:g} | {runs}: {describe(values)} | {max(values):.1e} "
-            f"| {tol / max(max(values), 1e-300):.0f}x |"
+            f"| {row.test} | {row.tolerance} = {tol:g} | {len(row.runs)}: {describe(row.runs)} "
+            f"| {worst:.1e} | {f'{tol / worst:.0f}x' if worst else 'exact'} |"
         )
     print()
     print("| wrong answer | test | closest it comes (min over seeds) | caught |")
     print("|---|---|---|---|")
-    for variant_name, test, values, tol in wrong_rows:
-        numbers = [value for value in values if value is not FAILED]
+    for wrong in wrong_rows:
+        numbers = [value for value in wrong.runs if value is not FAILED]
         how = f"{min(numbers):.1e}" if numbers else "fails a type, shape or autograd check"
-        caught = sum(value is FAILED or value > tol for value in values)
-        print(f"| {variant_name} | {test} | {how} | {caught}/{len(values)} |")
+        caught = sum(value is FAILED or value > wrong.value for value in wrong.runs)
+        print(f"| {wrong.variant} | {wrong.test} | {how} | {caught}/{len(wrong.runs)} |")
 
 
 if __name__ == "__main__":

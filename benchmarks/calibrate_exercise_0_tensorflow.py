@@ -12,31 +12,34 @@ About a minute on 2 cores, most of it TensorFlow's eager loops in the loop-based
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import linecache
 import os
-import re
-import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 
+from coursekit.calibration import (  # noqa: E402
+    calibration_row,
+    read_notebook,
+    script_arguments,
+    tolerance_sources,
+)
 from coursekit.cohort import solution_answers  # noqa: E402
+from coursekit.results import ToleranceCalibration  # noqa: E402
+from coursekit.variants import load_variant_set  # noqa: E402
 
+NOTEBOOK_ID = "exercise_0_tensorflow"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = REPO_ROOT / "source" / "lecture1" / "exercise_0_tensorflow.ipynb"
-sys.path.insert(0, str(REPO_ROOT / "tests"))  # the variants are the test suite's data
-
-from variants import exercise_0_tensorflow as variants  # noqa: E402
-
-TOLERANCE_LINE = re.compile(r"^\s*([A-Z_]*TOL) = ([0-9.eE+-]+)", re.MULTILINE)
+NOTEBOOK = REPO_ROOT / "source" / "lecture1" / f"{NOTEBOOK_ID}.ipynb"
+VARIANTS = REPO_ROOT / "tests" / "variants"  # the test suite's data: correct answers, mistakes
+DEFAULT_SEEDS = 40
 FUNCTIONS = {
     "define_simulate_fall": "simulate_fall",
     "define_subtract_channel_means": "subtract_channel_means",
@@ -66,18 +69,16 @@ CENTRE = "channel_means_subtracted"
 
 
 def tolerances() -> dict[str, float]:
-    """The named tolerance constants of the notebook's cells (ONE_TWELFTH_TOL: its spreads)."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    return {
-        name: float(value)
-        for cell in nb.cells
-        for name, value in TOLERANCE_LINE.findall(cell.source)
-    }
+    """The named tolerances of the notebook's tests; ONE_TWELFTH_TOL in spreads (its factor)."""
+    sources = tolerance_sources(read_notebook(NOTEBOOK))
+    found = {name: float(value) for name, value in sources.items() if name != "ONE_TWELFTH_TOL"}
+    found["ONE_TWELFTH_TOL"] = float(sources["ONE_TWELFTH_TOL"].split("*")[0])
+    return found
 
 
 def answer_functions(overrides: dict[str, str]) -> dict[str, Callable]:
     """The three graded functions, from the reference answers with `overrides` put in."""
-    answers = solution_answers(nbformat.read(NOTEBOOK, as_version=4))
+    answers = solution_answers(read_notebook(NOTEBOOK))
     answers.update(overrides)
     namespace: dict = {}
     with contextlib.redirect_stdout(io.StringIO()):
@@ -230,17 +231,26 @@ def overrides(variant) -> dict[str, str]:
     return {gid: code for gid, code in variant.answers.items() if gid in FUNCTIONS}
 
 
-def worst_of_correct(correct: dict[str, dict[str, Callable]], seeds: int) -> dict[str, float]:
-    """tolerance name -> the largest error of any correct answer on any draw, in its units."""
-    worst = dict.fromkeys(
-        ["FALL_TOL32", "FALL_TOL64", "CENTRE_TOL", "SINGLE_PRECISION_TOL"]
-        + ["DOUBLE_PRECISION_TOL", "GRAPH_TOL", "REPEAT_TOL"],
-        0.0,
-    )
+ERROR_KEYS = (
+    "FALL_TOL32",
+    "FALL_TOL64",
+    "CENTRE_TOL",
+    "SINGLE_PRECISION_TOL",
+    "DOUBLE_PRECISION_TOL",
+    "GRAPH_TOL",
+    "REPEAT_TOL",
+)
+
+
+def errors_of_correct(
+    correct: dict[str, dict[str, Callable]], seeds: int
+) -> dict[str, list[float]]:
+    """tolerance key -> the error of every correct answer on every draw, in its units."""
+    errors: dict[str, list[float]] = {key: [] for key in ERROR_KEYS}
     for functions in correct.values():
         mse = functions["mean_squared_error"]
         for seed in range(seeds):
-            errors = mse_errors(mse, np.random.default_rng(seed))
+            by_dtype = mse_errors(mse, np.random.default_rng(seed))
             falls = fall_errors(functions["simulate_fall"], np.random.default_rng(seed))
             found = {
                 "FALL_TOL32": falls["float32"],
@@ -248,43 +258,43 @@ def worst_of_correct(correct: dict[str, dict[str, Callable]], seeds: int) -> dic
                 "CENTRE_TOL": centre_error(
                     functions["subtract_channel_means"], np.random.default_rng(seed)
                 ),
-                "SINGLE_PRECISION_TOL": errors["float32"],
-                "DOUBLE_PRECISION_TOL": errors["float64"],
+                "SINGLE_PRECISION_TOL": by_dtype["float32"],
+                "DOUBLE_PRECISION_TOL": by_dtype["float64"],
                 "GRAPH_TOL": graph_error(mse, np.random.default_rng(seed)),
             }
-            worst.update({name: max(worst[name], value) for name, value in found.items()})
-        worst["REPEAT_TOL"] = max(worst["REPEAT_TOL"], repeat_error(mse, 3))
-    return worst
+            for key, value in found.items():
+                errors[key].append(value)
+        errors["REPEAT_TOL"].append(repeat_error(mse, 3))
+    return errors
 
 
-def print_correct_table(worst: dict[str, float], spreads: dict[int, np.ndarray], tols) -> None:
-    rows = [
-        (FALL, "float32 deviation / max(abs h, abs v, 1)", "FALL_TOL32", "FALL_TOL"),
-        (FALL, "float64 deviation / max(abs h, abs v, 1)", "FALL_TOL64", "FALL_TOL"),
-        (CENTRE, "deviation / max abs reading", "CENTRE_TOL", "CENTRE_TOL"),
-        (MSE, "float32 relative error", "SINGLE_PRECISION_TOL", "SINGLE_PRECISION_TOL"),
-        (MSE, "float64 relative error", "DOUBLE_PRECISION_TOL", "DOUBLE_PRECISION_TOL"),
-        (GRAPH, "graph vs eager, relative", "GRAPH_TOL", "GRAPH_TOL"),
-        (TWELFTH, "second call vs first, N = 1e3 and 1e4, relative", "REPEAT_TOL", "REPEAT_TOL"),
-    ]
-    print("| test | quantity (worst over correct answers and seeds) | worst | tolerance | margin |")
-    print("|---|---|---|---|---|")
-    for test, quantity, key, name in rows:
-        margin = f"{tols[name] / worst[key]:.3g}x" if worst[key] else "exact"
-        print(f"| {test} | {quantity} | {worst[key]:.2e} | `{name} = {tols[name]:g}` | {margin} |")
-    sigmas = tols["ONE_TWELFTH_TOL"]
-    for n, values in sorted(spreads.items()):
-        print(
-            f"| {TWELFTH} | abs(loss - 1/12) in spreads, N = {n}, {len(values)} seeds "
-            f"| {values.max():.2f} | `ONE_TWELFTH_TOL = {sigmas:g}` spreads "
-            f"| {sigmas / values.max():.3g}x |"
-        )
+CORRECT_ROWS = [  # (test, quantity, key of the errors, tolerance)
+    (FALL, "float32 deviation / max(abs h, abs v, 1)", "FALL_TOL32", "FALL_TOL"),
+    (FALL, "float64 deviation / max(abs h, abs v, 1)", "FALL_TOL64", "FALL_TOL"),
+    (CENTRE, "deviation / max abs reading", "CENTRE_TOL", "CENTRE_TOL"),
+    (MSE, "float32 relative error", "SINGLE_PRECISION_TOL", "SINGLE_PRECISION_TOL"),
+    (MSE, "float64 relative error", "DOUBLE_PRECISION_TOL", "DOUBLE_PRECISION_TOL"),
+    (GRAPH, "graph vs eager, relative", "GRAPH_TOL", "GRAPH_TOL"),
+    (TWELFTH, "second call vs first, N = 1e3 and 1e4, relative", "REPEAT_TOL", "REPEAT_TOL"),
+]
 
 
-def print_mistakes_table(
+@dataclass(frozen=True)
+class Measurements:
+    """Errors of the correct answers, the 1/12 spreads, and each mistake's errors / tolerance."""
+
+    tols: dict[str, float]
+    errors: dict[str, list[float]]
+    spreads: dict[int, np.ndarray]
+    mistakes: list[tuple[str, str, list[float]]]  # (mistake, test, error / tolerance per seed)
+    n_correct: int
+    seconds: float
+
+
+def mistake_ratios(
     wrong, draws: dict[str, Callable], reference_mse: Callable, seeds: int, tols
-) -> None:
-    """How often each mistake of the variants module fails the checks aimed at it."""
+) -> list[tuple[str, str, list[float]]]:
+    """Each mistake of the variants module on the checks aimed at it: error / tolerance."""
     sigmas = tols["ONE_TWELFTH_TOL"]
     in_tolerances = {  # each check's error divided by its tolerance: above 1 is caught
         FALL: lambda f, rng: max(fall_errors(f["simulate_fall"], rng).values()) / tols["FALL_TOL"],
@@ -296,57 +306,119 @@ def print_mistakes_table(
         GRAPH: lambda f, rng: graph_error(f["mean_squared_error"], rng) / tols["GRAPH_TOL"],
         TWELFTH: lambda f, rng: spread_or_inf(f["mean_squared_error"], rng, sigmas),
     }
-    print("| mistake (tests/variants) | test | smallest error / tolerance over seeds | caught |")
-    print("|---|---|---|---|")
-    for name, (functions, loses) in wrong.items():
-        for test in sorted(loses):
-            ratios = [
-                in_tolerances[test](functions, np.random.default_rng(s)) for s in range(seeds)
-            ]
-            caught = sum(ratio > 1 for ratio in ratios)
-            text = "fails outright" if min(ratios) == float("inf") else f"{min(ratios):.3g}"
-            print(f"| {name} | {test} | {text} | {caught}/{len(ratios)} |")
+    found = [
+        (
+            name,
+            test,
+            [in_tolerances[test](functions, np.random.default_rng(s)) for s in range(seeds)],
+        )
+        for name, (functions, loses) in wrong.items()
+        for test in sorted(loses)
+    ]
     for label, draw in draws.items():
         values = one_twelfth_spreads(reference_mse, draw, 10_000, seeds) / sigmas
-        caught = sum(values > 1)
-        print(f"| numbers {label}, N = 10000 | {TWELFTH} | {values.min():.3g} | {caught}/{seeds} |")
+        found.append((f"numbers {label}, N = 10000", TWELFTH, list(values)))
+    return found
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=40, help="input draws per check")
-    args = parser.parse_args()
+def measure_all(seeds: int) -> Measurements:
+    """Every correct answer and mistake of the variants module over `seeds` input draws."""
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")  # a fresh tf.function per draw: retracing warnings by design
     tols = tolerances()
+    variants = load_variant_set(VARIANTS, NOTEBOOK_ID)
     start = time.perf_counter()
-    correct = {v.name: answer_functions(overrides(v)) for v in variants.CORRECT}
+    correct = {v.name: answer_functions(overrides(v)) for v in variants.correct}
     # Mistakes in the functions; those in the numbers of Task 4 are the `draws` below.
     wrong = {
-        v.name: (answer_functions(overrides(v)), v.loses) for v in variants.WRONG if overrides(v)
+        v.name: (answer_functions(overrides(v)), v.loses) for v in variants.wrong if overrides(v)
     }
-    worst = worst_of_correct(correct, args.seeds)
+    errors = errors_of_correct(correct, seeds)
     reference_mse = correct["reference"]["mean_squared_error"]
     uniform = lambda k: tf.random.uniform([k])  # noqa: E731
+    samples = min(ONE_TWELFTH_SAMPLES, 50 * seeds)  # a statistical tolerance wants many draws
     spreads = {
-        n: one_twelfth_spreads(reference_mse, uniform, n, ONE_TWELFTH_SAMPLES // 4)
-        for n in (1_000, 100_000)
+        n: one_twelfth_spreads(reference_mse, uniform, n, samples // 4) for n in (1_000, 100_000)
     }
-    spreads[10_000] = one_twelfth_spreads(reference_mse, uniform, 10_000, ONE_TWELFTH_SAMPLES)
+    spreads[10_000] = one_twelfth_spreads(reference_mse, uniform, 10_000, samples)
     draws = {
         "normal, mean 0.5, sd 0.1": lambda k: tf.random.normal([k], 0.5, 0.1),
         "uniform in [0.25, 0.75)": lambda k: tf.random.uniform([k], 0.25, 0.75),
         "uniform in [0, 0.5) (mean square 1/12 as well)": lambda k: tf.random.uniform([k], 0, 0.5),
     }
+    mistakes = mistake_ratios(wrong, draws, reference_mse, seeds, tols)
+    return Measurements(tols, errors, spreads, mistakes, len(correct), time.perf_counter() - start)
+
+
+def calibration_rows(m: Measurements) -> list[ToleranceCalibration]:
+    """One row per tolerance and dtype, one per sample size N for ONE_TWELFTH_TOL (in spreads)."""
+
+    def aimed_at(test: str, tol: float) -> dict[str, list[float]]:
+        return {name: [r * tol for r in ratios] for name, t, ratios in m.mistakes if t == test}
+
+    rows = [
+        calibration_row(
+            NOTEBOOK_ID,
+            test,
+            name,
+            m.tols[name],
+            quantity,
+            m.errors[key],
+            aimed_at(test, m.tols[name]) if test not in (MSE, TWELFTH) else None,
+        )
+        for test, quantity, key, name in CORRECT_ROWS
+    ]
+    sigmas = m.tols["ONE_TWELFTH_TOL"]
+    rows += [
+        calibration_row(
+            NOTEBOOK_ID,
+            TWELFTH,
+            "ONE_TWELFTH_TOL",
+            sigmas,
+            f"abs(loss - 1/12) in spreads sqrt(1 / (180 N)), N = {n}",
+            list(values),
+            aimed_at(TWELFTH, sigmas) if n == 10_000 else None,
+        )
+        for n, values in sorted(m.spreads.items())
+    ]
+    return rows
+
+
+def calibrate(seeds: int = DEFAULT_SEEDS) -> list[ToleranceCalibration]:
+    """The calibration rows of exercise 0 (TensorFlow) over `seeds` input draws."""
+    return calibration_rows(measure_all(seeds))
+
+
+def main() -> None:
+    args = script_arguments(__doc__, DEFAULT_SEEDS)
+    m = measure_all(args.seeds)
+    tols = m.tols
     print(
         f"# Calibration of exercise 0 (TensorFlow) ({args.seeds} seeds, "
-        f"{len(correct)} correct answers, {time.perf_counter() - start:.0f} s)"
+        f"{m.n_correct} correct answers, {m.seconds:.0f} s)"
     )
     print()
-    print_correct_table(worst, spreads, tols)
+    print("| test | quantity (worst over correct answers and seeds) | worst | tolerance | margin |")
+    print("|---|---|---|---|---|")
+    for test, quantity, key, name in CORRECT_ROWS:
+        worst = max(m.errors[key])
+        margin = f"{tols[name] / worst:.3g}x" if worst else "exact"
+        print(f"| {test} | {quantity} | {worst:.2e} | `{name} = {tols[name]:g}` | {margin} |")
+    sigmas = tols["ONE_TWELFTH_TOL"]
+    for n, values in sorted(m.spreads.items()):
+        print(
+            f"| {TWELFTH} | abs(loss - 1/12) in spreads, N = {n}, {len(values)} seeds "
+            f"| {values.max():.2f} | `ONE_TWELFTH_TOL = {sigmas:g}` spreads "
+            f"| {sigmas / values.max():.3g}x |"
+        )
     print()
-    print_mistakes_table(wrong, draws, reference_mse, args.seeds, tols)
+    print("| mistake (tests/variants) | test | smallest error / tolerance over seeds | caught |")
+    print("|---|---|---|---|")
+    for name, test, ratios in m.mistakes:
+        caught = sum(ratio > 1 for ratio in ratios)
+        text = "fails outright" if min(ratios) == float("inf") else f"{min(ratios):.3g}"
+        print(f"| {name} | {test} | {text} | {caught}/{len(ratios)} |")
 
 
 if __name__ == "__main__":

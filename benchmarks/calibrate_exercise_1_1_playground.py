@@ -12,30 +12,57 @@ Pure NumPy: 40 seeds take about 50 s of CPU time.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import io
-import re
-import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # the setup cell imports pyplot; nothing is shown here
 
-import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 
-# Run as a script, benchmarks/ is on sys.path; exercise 1.2's calibration reads notebooks alike.
-from calibrate_exercise_1_2 import cells_by_grade_id, tolerances  # noqa: E402
-
-NOTEBOOK = (
-    Path(__file__).resolve().parent.parent / "source" / "lecture1" / "exercise_1_1_playground.ipynb"
+from coursekit.calibration import (  # noqa: E402
+    calibration_row,
+    cell_sources,
+    describe,
+    read_notebook,
+    run_quietly,
+    script_arguments,
+    tolerances,
+    with_seed,
 )
+from coursekit.results import ToleranceCalibration  # noqa: E402
+
+NOTEBOOK_ID = "exercise_1_1_playground"
+NOTEBOOK = Path(__file__).resolve().parent.parent / "source" / "lecture1" / f"{NOTEBOOK_ID}.ipynb"
+DEFAULT_SEEDS = 40
 FUNCTION_CELLS = ("define_predict", "define_half_mse_loss", "define_gradient", "define_train")
 SHUFFLES = 2  # shuffled-order runs per seed and quantity
+# (test, what it compares, key of the measured quantity, its tolerance)
+ROWS = [
+    ("predict_matches_linear_model", "abs. error vs loop", "predict", "PREDICT_TOL"),
+    ("loss_is_half_mean_squared_error", "rel. error vs loop", "loss", "LOSS_RTOL"),
+    ("gradient_matches_finite_differences", "error / (1 + |grad|)", "gradient", "GRAD_TOL"),
+    ("train_takes_one_step_per_minibatch", "max abs(w, b - reference steps)", "steps", "STEP_TOL"),
+    ("train_converges_to_least_squares", "max abs(theta - lstsq)", "fresh fit", "PARAM_TOL"),
+    (
+        "final_training_loss_matches_reference_training",
+        "rel. diff. shuffled vs stored order",
+        "final loss",
+        "FINAL_LOSS_RTOL",
+    ),
+    ("losses_for_each_input_choice", "loss / lstsq loss - 1", "inputs", "INPUT_LOSS_RTOL"),
+    (
+        "losses_for_each_learning_rate",
+        "rel. diff., rates with rate * curvature <= 1",
+        "rates",
+        "RATE_LOSS_RTOL",
+    ),
+]
+# Wrong answers are named "<quantity key>: what they do"; these quantities are one-sided.
+ONE_SIDED = ("fresh fit", "final loss", "rates")
 
 Trainer = Callable[..., tuple]
 
@@ -43,10 +70,9 @@ Trainer = Callable[..., tuple]
 def notebook_namespace(cells: dict[str, str], seed: int) -> dict:
     """The setup cells (data drawn from `seed`) and the reference functions, executed."""
     namespace: dict = {}
-    setup = re.sub(r"^SEED = \d+", f"SEED = {seed}", cells["setup_data"], flags=re.MULTILINE)
-    with contextlib.redirect_stdout(io.StringIO()):
-        for source in (cells["setup_imports"], setup, *(cells[gid] for gid in FUNCTION_CELLS)):
-            exec(source, namespace)
+    setup = with_seed(cells["setup_data"], seed)
+    for source in (cells["setup_imports"], setup, *(cells[gid] for gid in FUNCTION_CELLS)):
+        run_quietly(source, namespace)
     return namespace
 
 
@@ -180,28 +206,23 @@ def fresh_fit_deviation(train: Trainer, epochs: int, seed: int) -> float:
     return float(np.max(np.abs(np.append(w, b) - expected)))
 
 
-def describe(values: list[float], digits: int = 4) -> str:
-    """min / median / 95th percentile / max of a sample."""
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-    return (
-        f"min {ordered[0]:.{digits}g}  median {statistics.median(ordered):.{digits}g}  "
-        f"p95 {p95:.{digits}g}  max {ordered[-1]:.{digits}g}"
-    )
+@dataclass(frozen=True)
+class Measurements:
+    """Every checked quantity of the correct runs, of the wrong answers, and the rate figures."""
+
+    tols: dict[str, float]
+    quantities: dict[str, list[float]]
+    wrong: dict[str, list[float]]
+    diverging_sets: dict[tuple[float, ...], int]
+    overshoot_ratio: list[float]
+    seconds: float
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--seeds", type=int, default=40, help="data seeds (each: stored + shuffled orders)"
-    )
-    args = parser.parse_args()
-
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = cells_by_grade_id(nb)
-    tols = tolerances(nb)
+def measure_all(seeds: int) -> Measurements:
+    """Run the reference (stored order) and the shuffled alternatives over `seeds` data seeds."""
+    nb = read_notebook(NOTEBOOK)
+    cells = cell_sources(nb)
     start = time.perf_counter()
-
     quantities: dict[str, list[float]] = {}
     wrong: dict[str, list[float]] = {}
     diverging_sets: dict[tuple[float, ...], int] = {}
@@ -210,7 +231,7 @@ def main() -> None:
     def record(table: dict[str, list[float]], key: str, value: float) -> None:
         table.setdefault(key, []).append(value)
 
-    for seed in range(args.seeds):
+    for seed in range(seeds):
         ns = notebook_namespace(cells, seed)
         x, y, w0, b0 = ns["x_train"], ns["y_train"], ns["w_start"], ns["b_start"]
         epochs, choices, rates = ns["EPOCHS"], ns["INPUT_CHOICES"], ns["LEARNING_RATES"]
@@ -279,54 +300,61 @@ def main() -> None:
                     wrong, f"rates: 0.01 used instead of {rate:g}", abs(found - expected) / expected
                 )
         diverging_sets[tuple(diverged)] = diverging_sets.get(tuple(diverged), 0) + 1
+    seconds = time.perf_counter() - start
+    return Measurements(tolerances(nb), quantities, wrong, diverging_sets, overshoot_ratio, seconds)
 
+
+def calibration_rows(m: Measurements) -> list[ToleranceCalibration]:
+    """One row per tolerance, with the one-sided wrong answers aimed at its quantity."""
+    return [
+        calibration_row(
+            NOTEBOOK_ID,
+            test,
+            tol_name,
+            m.tols[tol_name],
+            quantity,
+            m.quantities[key],
+            {
+                name: values
+                for name, values in m.wrong.items()
+                if name.split(":")[0] == key and key in ONE_SIDED
+            },
+        )
+        for test, quantity, key, tol_name in ROWS
+    ]
+
+
+def calibrate(seeds: int = DEFAULT_SEEDS) -> list[ToleranceCalibration]:
+    """The calibration rows of exercise 1.1 over `seeds` data seeds."""
+    return calibration_rows(measure_all(seeds))
+
+
+def main() -> None:
+    args = script_arguments(__doc__, DEFAULT_SEEDS)
+    m = measure_all(args.seeds)
+    quantities, wrong, tols = m.quantities, m.wrong, m.tols
     print(
         f"# Calibration of exercise 1.1 ({args.seeds} data seeds, stored order + {SHUFFLES} "
-        f"shuffled orders each, {time.perf_counter() - start:.0f} s)"
+        f"shuffled orders each, {m.seconds:.0f} s)"
     )
     print()
     print("| test | quantity | reference runs | tolerance | margin (tol / worst) |")
     print("|---|---|---|---|---|")
-    rows = [
-        ("predict_matches_linear_model", "abs. error vs loop", "predict", "PREDICT_TOL"),
-        ("loss_is_half_mean_squared_error", "rel. error vs loop", "loss", "LOSS_RTOL"),
-        ("gradient_matches_finite_differences", "error / (1 + |grad|)", "gradient", "GRAD_TOL"),
-        (
-            "train_takes_one_step_per_minibatch",
-            "max abs(w, b - reference steps)",
-            "steps",
-            "STEP_TOL",
-        ),
-        ("train_converges_to_least_squares", "max abs(theta - lstsq)", "fresh fit", "PARAM_TOL"),
-        (
-            "final_training_loss_matches_reference_training",
-            "rel. diff. shuffled vs stored order",
-            "final loss",
-            "FINAL_LOSS_RTOL",
-        ),
-        ("losses_for_each_input_choice", "loss / lstsq loss - 1", "inputs", "INPUT_LOSS_RTOL"),
-        (
-            "losses_for_each_learning_rate",
-            "rel. diff., rates with rate * curvature <= 1",
-            "rates",
-            "RATE_LOSS_RTOL",
-        ),
-    ]
-    for test, quantity, key, tol_name in rows:
+    for test, quantity, key, tol_name in ROWS:
         values, tol = quantities[key], tols[tol_name]
         print(
-            f"| {test} | {quantity} | {describe(values, 3)} | {tol_name} = {tol:g} | "
+            f"| {test} | {quantity} | {describe(values, '.3g')} | {tol_name} = {tol:g} | "
             f"{tol / max(max(values), 1e-300):.3g}x |"
         )
     print()
     print(
         f"Learning rate 0.1 (rate * curvature ≈ 1.2, steps overshoot): final loss / lowest loss "
-        f"{describe(overshoot_ratio, 3)}; checked to lie between lowest and start loss."
+        f"{describe(m.overshoot_ratio, '.3g')}; checked to lie between lowest and start loss."
     )
     disagreements = len(quantities.get("divergence disagreements", []))
     print(
         "Diverging rates per data seed (reference run): "
-        + ", ".join(f"{set(k)}: {n} seeds" for k, n in diverging_sets.items())
+        + ", ".join(f"{set(k)}: {n} seeds" for k, n in m.diverging_sets.items())
         + f"; runs in another order that disagree with the reference: {disagreements}."
     )
     print()
@@ -342,7 +370,7 @@ def main() -> None:
             caught = sum(value < 0 or value > tols["INPUT_LOSS_RTOL"] for value in values)
         else:
             caught = sum(abs(value) > limits[name.split(":")[0]] for value in values)
-        print(f"| {name} | {describe(values, 3)} | {caught}/{len(values)} |")
+        print(f"| {name} | {describe(values, '.3g')} | {caught}/{len(values)} |")
 
 
 if __name__ == "__main__":

@@ -4,21 +4,17 @@ Runs the instructor's own solution cells over many random seeds and prints, for 
 tolerance-based hidden test, the distribution of the checked quantity, the tolerance and the
 margin between them; and, for typical wrong answers, how far outside the tolerance they land.
 
-    .venv/bin/python benchmarks/calibrate_exercise_1_2.py --seeds 40
+    .venv/bin/python benchmarks/calibrate_exercise_1_2.py --seeds 30
 
-Slow by design (one Keras fit is about 1.5 s): 40 seeds take about 10 minutes on 2 cores.
+Slow by design (one Keras fit is about 1.5 s): 30 seeds take about 8 minutes on 2 cores.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import io
 import os
-import re
-import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -27,52 +23,73 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")  # the reference cells plot; nothing needs to be shown here
 
-import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 
-from coursekit.cohort import solution_answers  # noqa: E402
-
-NOTEBOOK = (
-    Path(__file__).resolve().parent.parent
-    / "source"
-    / "lecture1"
-    / "exercise_1_2_linear_regression.ipynb"
+from coursekit.calibration import (  # noqa: E402
+    calibration_row,
+    cell_sources,
+    describe,
+    read_notebook,
+    run_quietly,
+    script_arguments,
+    tolerances,
+    with_seed,
+    without_asserts,
 )
-TOLERANCE_LINE = re.compile(r"^\s*([A-Z_]*TOL) = ([0-9.eE+-]+)", re.MULTILINE)
+from coursekit.results import ToleranceCalibration  # noqa: E402
 
-
-def cells_by_grade_id(nb: nbformat.NotebookNode) -> dict[str, str]:
-    """grade_id -> source of every nbgrader cell (solution cells without their markers)."""
-    cells = {
-        cell.metadata.nbgrader.grade_id: cell.source
-        for cell in nb.cells
-        if "nbgrader" in cell.metadata
-    }
-    cells.update(solution_answers(nb))
-    return cells
-
-
-def tolerances(nb: nbformat.NotebookNode) -> dict[str, float]:
-    """The named tolerance constants of the notebook's test cells."""
-    found: dict[str, float] = {}
-    for cell in nb.cells:
-        for name, value in TOLERANCE_LINE.findall(cell.source):
-            found[name] = float(value)
-    return found
-
-
-def run_cell(source: str, namespace: dict) -> None:
-    """Execute one cell's code in `namespace`, keeping what it prints out of the report."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(source, namespace)
+NOTEBOOK_ID = "exercise_1_2_linear_regression"
+NOTEBOOK = Path(__file__).resolve().parent.parent / "source" / "lecture1" / f"{NOTEBOOK_ID}.ipynb"
+DEFAULT_SEEDS = 30
+WRONG_SEEDS = 5
+FIGURES = ".4f"  # the number format of the committed report
+DIMENSIONS = (1, 2, 10)
+# The main model's path through the notebook: each test cell (run without its asserts) leaves
+# the quantity it compares with its tolerance in the namespace.
+MAIN_PATH = (
+    "build_model",
+    "model_has_one_node",
+    "plot_untrained",
+    "compile_model",
+    "model_compiled_with_mse_and_sgd",
+    "train_model",
+    "fit_close_to_least_squares",
+    "inspect_weights",
+    "fitted_weights_read_from_model",
+)
+# tolerance -> (its test, what it compares, the quantity read from the test's namespace)
+MAIN_CHECKS: dict[str, tuple[str, str, Callable[[dict], float]]] = {
+    "LINEARITY_TOL": (
+        "model_has_one_node",
+        "main model: max abs(output - affine fit) on 256 probes",
+        lambda ns: ns["worst"],
+    ),
+    "LOSS_RTOL": (
+        "model_compiled_with_mse_and_sgd",
+        "main model: abs(evaluate - NumPy MSE) / MSE",
+        lambda ns: abs(ns["evaluated"] - ns["mse"]) / ns["mse"],
+    ),
+    "PARAM_TOL": (
+        "fit_close_to_least_squares",
+        "main model, n=1: max abs(theta - lstsq)",
+        lambda ns: ns["deviation"],
+    ),
+    "READBACK_TOL": (
+        "fitted_weights_read_from_model",
+        "fitted_slopes/offset vs the model's f(e_i) - f(0), f(0)",
+        lambda ns: max(
+            float(np.max(np.abs(np.ravel(ns["fitted_slopes"]) - ns["model_slopes"]))),
+            abs(float(np.ravel(ns["fitted_offset"])[0]) - ns["model_offset"]),
+        ),
+    ),
+}
 
 
 def fresh_namespace(cells: dict[str, str], seed: int) -> dict:
-    """A namespace after the given cells of the notebook, with the data drawn from `seed`."""
+    """A namespace after the setup cells of the notebook, with the data drawn from `seed`."""
     namespace: dict = {}
-    run_cell(cells["setup_imports"], namespace)
-    setup = re.sub(r"^SEED = \d+", f"SEED = {seed}", cells["setup_data"], flags=re.MULTILINE)
-    run_cell(setup, namespace)
+    run_quietly(cells["setup_imports"], namespace)
+    run_quietly(with_seed(cells["setup_data"], seed), namespace)
     return namespace
 
 
@@ -84,16 +101,18 @@ def least_squares_deviation(model, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.max(np.abs(fitted - reference)))
 
 
-def main_model_deviation(cells: dict[str, str], seed: int) -> float:
-    """Run the reference Tasks 2-5 and the fit test's own code; return its `deviation`."""
+def main_model_quantities(cells: dict[str, str], seed: int) -> dict[str, float]:
+    """Run the reference Tasks 2-6 with the tests in between (asserts dropped): their quantities."""
     namespace = fresh_namespace(cells, seed)
-    for grade_id in ("build_model", "plot_untrained", "compile_model", "train_model"):
-        run_cell(cells[grade_id], namespace)
-    # A failing seed is exactly what calibration is here to show: keep going.
-    with contextlib.suppress(AssertionError):
-        run_cell(cells["fit_close_to_least_squares"], namespace)
+    found = {}
+    for grade_id in MAIN_PATH:
+        is_test = any(test == grade_id for test, _, _ in MAIN_CHECKS.values())
+        run_quietly(without_asserts(cells[grade_id]) if is_test else cells[grade_id], namespace)
+        for name, (test, _, read) in MAIN_CHECKS.items():
+            if test == grade_id:
+                found[name] = float(read(namespace))
     namespace["plt"].close("all")  # 11 figures a run; 40 runs would hold hundreds open
-    return namespace["deviation"]
+    return found
 
 
 def hidden_fit_deviations(
@@ -101,11 +120,11 @@ def hidden_fit_deviations(
 ) -> dict[int, float]:
     """Deviation of fit_linear_model (or `fit`) on the hidden test's data, per dimension."""
     namespace = fresh_namespace(cells, seed)
-    run_cell(cells["define_fit_linear_model"], namespace)
+    run_quietly(cells["define_fit_linear_model"], namespace)
     fit = fit or namespace["fit_linear_model"]
     keras, make_data = namespace["keras"], namespace["make_data"]
     deviations = {}
-    for dim in (1, 2, 10):
+    for dim in DIMENSIONS:
         x, y, _, _ = make_data(1000, dim, 0.1, np.random.default_rng(seed * 100 + dim))
         keras.utils.set_random_seed(seed)
         deviations[dim] = least_squares_deviation(fit(x, y), x, y)
@@ -141,65 +160,92 @@ def wrong_fits(keras) -> dict[str, Callable]:
     }
 
 
-def describe(values: list[float]) -> str:
-    """min / median / 95th percentile / max of a sample."""
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-    return (
-        f"min {ordered[0]:.4f}  median {statistics.median(ordered):.4f}  "
-        f"p95 {p95:.4f}  max {ordered[-1]:.4f}"
-    )
+@dataclass(frozen=True)
+class Measurements:
+    """The checked quantities of the reference runs and of the wrong answers to Task 7."""
+
+    tols: dict[str, float]
+    main: dict[str, list[float]]
+    per_dim: dict[int, list[float]]
+    wrong: dict[str, dict[int, list[float]]]
+    seconds: float
+
+
+def measure_all(seeds: int, wrong_seeds: int = WRONG_SEEDS) -> Measurements:
+    """The reference over `seeds` seeds (main model and fit_linear_model), the mistakes over
+    `wrong_seeds`."""
+    nb = read_notebook(NOTEBOOK)
+    cells = cell_sources(nb)
+    start = time.perf_counter()
+    main: dict[str, list[float]] = {name: [] for name in MAIN_CHECKS}
+    for seed in range(seeds):
+        for name, value in main_model_quantities(cells, seed).items():
+            main[name].append(value)
+    per_dim: dict[int, list[float]] = {dim: [] for dim in DIMENSIONS}
+    for seed in range(seeds):
+        for dim, value in hidden_fit_deviations(cells, seed).items():
+            per_dim[dim].append(value)
+    keras = fresh_namespace(cells, 0)["keras"]
+    wrong: dict[str, dict[int, list[float]]] = {}
+    for name, fit in wrong_fits(keras).items():
+        wrong[name] = {dim: [] for dim in DIMENSIONS}
+        for seed in range(wrong_seeds):
+            for dim, value in hidden_fit_deviations(cells, seed, fit).items():
+                wrong[name][dim].append(value)
+    return Measurements(tolerances(nb), main, per_dim, wrong, time.perf_counter() - start)
+
+
+def calibration_rows(m: Measurements) -> list[ToleranceCalibration]:
+    """One row per tolerance of the main model, one per dimension for fit_linear_model."""
+    rows = [
+        calibration_row(NOTEBOOK_ID, test, name, m.tols[name], quantity, m.main[name])
+        for name, (test, quantity, _) in MAIN_CHECKS.items()
+    ]
+    rows += [
+        calibration_row(
+            NOTEBOOK_ID,
+            "fit_linear_model_any_dimension",
+            "FIT_PARAM_TOL",
+            m.tols["FIT_PARAM_TOL"],
+            f"fit_linear_model, n={dim}: max abs(theta - lstsq)",
+            values,
+            {name: per_dim[dim] for name, per_dim in m.wrong.items()},
+        )
+        for dim, values in m.per_dim.items()
+    ]
+    return rows
+
+
+def calibrate(seeds: int = DEFAULT_SEEDS) -> list[ToleranceCalibration]:
+    """The calibration rows of exercise 1.2 over `seeds` seeds."""
+    return calibration_rows(measure_all(seeds, min(seeds, WRONG_SEEDS)))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=40, help="reference runs per quantity")
-    parser.add_argument("--wrong-seeds", type=int, default=5, help="runs per wrong answer")
-    args = parser.parse_args()
-
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = cells_by_grade_id(nb)
-    tols = tolerances(nb)
-    start = time.perf_counter()
-
-    main_dev = [main_model_deviation(cells, seed) for seed in range(args.seeds)]
-    per_dim: dict[int, list[float]] = {1: [], 2: [], 10: []}
-    for seed in range(args.seeds):
-        for dim, value in hidden_fit_deviations(cells, seed).items():
-            per_dim[dim].append(value)
-
-    keras = fresh_namespace(cells, 0)["keras"]
-    wrong: dict[str, list[float]] = {}
-    for name, fit in wrong_fits(keras).items():
-        for seed in range(args.wrong_seeds):
-            wrong.setdefault(name, []).extend(hidden_fit_deviations(cells, seed, fit).values())
-
-    print(
-        f"# Calibration of exercise 1.2 ({args.seeds} seeds, {time.perf_counter() - start:.0f} s)"
+    args = script_arguments(
+        __doc__,
+        DEFAULT_SEEDS,
+        lambda p: p.add_argument(
+            "--wrong-seeds", type=int, default=WRONG_SEEDS, help="runs per wrong answer"
+        ),
     )
+    m = measure_all(args.seeds, args.wrong_seeds)
+    print(f"# Calibration of exercise 1.2 ({args.seeds} seeds, {m.seconds:.0f} s)")
     print()
     print("| test | quantity | reference runs | tolerance | margin (tol / worst) |")
     print("|---|---|---|---|---|")
-    rows = [("fit_close_to_least_squares", "main model, n=1", main_dev, tols["PARAM_TOL"])]
-    rows += [
-        (
-            "fit_linear_model_any_dimension",
-            f"fit_linear_model, n={dim}",
-            values,
-            tols["FIT_PARAM_TOL"],
-        )
-        for dim, values in per_dim.items()
-    ]
-    for test, quantity, values, tol in rows:
-        print(f"| {test} | {quantity} | {describe(values)} | {tol} | {tol / max(values):.1f}x |")
+    for row in calibration_rows(m):
+        runs = f"median {row.median:.2e}  p95 {row.p95:.2e}  max {row.worst:.2e}"
+        print(f"| {row.grade_id} | {row.quantity} | {runs} | {row.value:g} | {row.margin:.1f}x |")
     print()
     print(
         "| wrong answer to Task 7 | deviation over n=1,2,10 | caught (deviation > FIT_PARAM_TOL) |"
     )
     print("|---|---|---|")
-    for name, values in wrong.items():
-        caught = sum(value > tols["FIT_PARAM_TOL"] for value in values)
-        print(f"| {name} | {describe(values)} | {caught}/{len(values)} |")
+    for name, per_dim in m.wrong.items():
+        values = [value for dim_values in per_dim.values() for value in dim_values]
+        caught = sum(value > m.tols["FIT_PARAM_TOL"] for value in values)
+        print(f"| {name} | {describe(values, FIGURES)} | {caught}/{len(values)} |")
 
 
 if __name__ == "__main__":

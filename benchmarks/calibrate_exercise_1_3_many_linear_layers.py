@@ -12,55 +12,45 @@ About a minute on 2 shared cores (no training: two predicts per chain).
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import functools
-import io
 import os
-import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 
-from coursekit.cohort import solution_answers  # noqa: E402
-
-NOTEBOOK = (
-    Path(__file__).resolve().parent.parent
-    / "source"
-    / "lecture1"
-    / "exercise_1_3_many_linear_layers.ipynb"
+from coursekit.calibration import (  # noqa: E402
+    calibration_row,
+    cell_sources,
+    read_notebook,
+    run_quietly,
+    script_arguments,
+    tolerances,
 )
-TOLERANCE_LINE = re.compile(r"^\s*([A-Z_]*TOL) = ([0-9.eE+-]+)", re.MULTILINE)
+from coursekit.results import ToleranceCalibration  # noqa: E402
+
+NOTEBOOK_ID = "exercise_1_3_many_linear_layers"
+NOTEBOOK = Path(__file__).resolve().parent.parent / "source" / "lecture1" / f"{NOTEBOOK_ID}.ipynb"
+DEFAULT_SEEDS = 40  # random chains
 SETUP_CELLS = ("setup_imports", "setup_chain", "define_collapse_linear_layers")
+# The test each quantity's tolerance belongs to.
+TESTS = {
+    "KERNEL_TOL": "collapsed_kernel_is_product_of_kernels",
+    "OUTPUT_TOL": "collapsed_layer_reproduces_chain",
+    "MAXDIFF_TOL": "max_difference_is_largest_absolute_deviation",
+}
 
 
-def notebook_namespace(nb: nbformat.NotebookNode) -> dict:
+def notebook_namespace(sources: dict[str, str]) -> dict:
     """The namespace after the setup cells and the reference answer of Task 1."""
-    sources = {
-        cell.metadata.nbgrader.grade_id: cell.source
-        for cell in nb.cells
-        if "nbgrader" in cell.metadata
-    }
-    sources.update(solution_answers(nb))
     namespace: dict = {}
-    with contextlib.redirect_stdout(io.StringIO()):
-        for grade_id in SETUP_CELLS:
-            exec(sources[grade_id], namespace)
+    for grade_id in SETUP_CELLS:
+        run_quietly(sources[grade_id], namespace)
     return namespace
-
-
-def tolerances(nb: nbformat.NotebookNode) -> dict[str, float]:
-    """The named tolerance constants of the notebook's test cells."""
-    return {
-        name: float(value)
-        for cell in nb.cells
-        for name, value in TOLERANCE_LINE.findall(cell.source)
-    }
 
 
 def pairs(model) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -167,13 +157,23 @@ def margin(tol: float, worst: float) -> str:
     return f"{tol / worst:.0f}x" if worst > 0 else "exact"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chains", type=int, default=40, help="random chains to collapse")
-    args = parser.parse_args()
+@dataclass(frozen=True)
+class Measurements:
+    """Each quantity per correct method, each mistake's values with the chain's widths."""
 
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    namespace = notebook_namespace(nb)
+    tols: dict[str, float]
+    good: dict[tuple[str, str], list[float]]
+    bad: dict[str, list[tuple[float, tuple[int, ...]]]]
+    wrong_quantity: dict[str, str]
+    maxdiff_errors: list[float]
+    depths: list[int]
+    seconds: float
+
+
+def measure_all(chains: int) -> Measurements:
+    """Collapse `chains` random chains with the correct methods and the typical mistakes."""
+    nb = read_notebook(NOTEBOOK)
+    namespace = notebook_namespace(cell_sources(nb))
     tols = tolerances(nb)
     correct = {
         "reference (float64 loop)": namespace["collapse_linear_layers"],
@@ -199,7 +199,7 @@ def main() -> None:
     bad: dict[str, list[tuple[float, tuple[int, ...]]]] = {}
     maxdiff_errors = []
     depths = []
-    for seed in range(args.chains):
+    for seed in range(chains):
         rng = np.random.default_rng(1000 + seed)
         depth = int(rng.integers(1, 8))
         widths = tuple(int(w) for w in rng.integers(1, 11, size=depth + 1))
@@ -219,10 +219,55 @@ def main() -> None:
             if measured is not None:  # None: the mistake's shapes do not even fit this chain
                 bad.setdefault(method, []).append((measured[quantity], widths))
         maxdiff_errors.append(max_difference_error(model, x, refs["predicted"]))
+    wrong_quantity = {method: quantity for method, (_, quantity) in wrong.items()}
+    seconds = time.perf_counter() - start
+    return Measurements(tols, good, bad, wrong_quantity, maxdiff_errors, depths, seconds)
+
+
+def calibration_rows(m: Measurements) -> list[ToleranceCalibration]:
+    """One row per quantity and correct method; the mistakes with the quantity that catches them."""
+    rows = []
+    for (quantity, method), values in m.good.items():
+        name = quantity.split(":")[0]
+        wrong = {
+            mistake: [value for value, _ in found]
+            for mistake, found in m.bad.items()
+            if m.wrong_quantity[mistake] == quantity
+        }
+        label = f"{quantity.split(': ')[1]} ({method})"
+        rows.append(
+            calibration_row(NOTEBOOK_ID, TESTS[name], name, m.tols[name], label, values, wrong)
+        )
+    rows.append(
+        calibration_row(
+            NOTEBOOK_ID,
+            TESTS["MAXDIFF_TOL"],
+            "MAXDIFF_TOL",
+            m.tols["MAXDIFF_TOL"],
+            "max_difference in float32 vs float64, relative",
+            m.maxdiff_errors,
+        )
+    )
+    return rows
+
+
+def calibrate(seeds: int = DEFAULT_SEEDS) -> list[ToleranceCalibration]:
+    """The calibration rows of exercise 1.3 over `seeds` random chains."""
+    return calibration_rows(measure_all(seeds))
+
+
+def main() -> None:
+    args = script_arguments(
+        __doc__,
+        DEFAULT_SEEDS,
+        lambda p: p.add_argument("--chains", dest="seeds", type=int, help="same as --seeds"),
+    )
+    m = measure_all(args.seeds)
+    tols, good, bad, depths = m.tols, m.good, m.bad, m.depths
 
     print(
-        f"# Calibration of exercise 1.3 ({args.chains} random chains, {min(depths)} to "
-        f"{max(depths)} layers, widths 1 to 10; {time.perf_counter() - start:.0f} s)"
+        f"# Calibration of exercise 1.3 ({args.seeds} random chains, {min(depths)} to "
+        f"{max(depths)} layers, widths 1 to 10; {m.seconds:.0f} s)"
     )
     print()
     print("| quantity | correct method | worst of the chains | tolerance | margin (tol / worst) |")
@@ -231,7 +276,7 @@ def main() -> None:
         tol = tols[quantity.split(":")[0]]
         worst = max(values)
         print(f"| {quantity} | {method} | {worst:.2e} | {tol:g} | {margin(tol, worst)} |")
-    worst = max(maxdiff_errors)
+    worst = max(m.maxdiff_errors)
     tol = tols["MAXDIFF_TOL"]
     print(
         f"| MAXDIFF_TOL: max_difference, float32 vs float64 | x @ W + b in float32 | {worst:.2e} "
@@ -243,7 +288,7 @@ def main() -> None:
     )
     print("|---|---|---|---|")
     for method, found in bad.items():
-        quantity = wrong[method][1]
+        quantity = m.wrong_quantity[method]
         tol = tols[quantity.split(":")[0]]
         smallest, widths = min(found)
         caught = sum(value > tol for value, _ in found)

@@ -12,13 +12,16 @@ from conftest import TINY_ASSIGNMENT
 from coursekit import cli
 from coursekit.results import (
     AutogradeReport,
+    CalibrationReport,
     DemoResult,
     FeedbackReport,
+    NotebookCalibration,
     NotebookProof,
     ProofCheck,
     ReleaseReport,
     Status,
     StudentOutcome,
+    ToleranceCalibration,
 )
 
 Calls = list[tuple[str, tuple, dict]]
@@ -43,6 +46,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         "export_grades": (),
         "run_demo": DemoResult("demo", (), (), (), "demo/grades.csv", ()),
         "summarize_assignment": (),
+        "calibrate_assignment": CalibrationReport(TINY_ASSIGNMENT, ()),
     }
     for name, result in clean.items():
         monkeypatch.setattr(cli, name, recorder(name, result))
@@ -80,6 +84,18 @@ MAPPINGS = [
     ),
     (["demo"], "run_demo", lambda root: [None], {"progress": cli.print_progress}),
     (["summary", "ps1"], "summarize_assignment", lambda root: ["ps1"], {}),
+    (
+        ["calibrate", "ps1"],
+        "calibrate_assignment",
+        lambda root: ["ps1", None],
+        {"notebook_id": None, "variants": True, "progress": cli.print_message},
+    ),
+    (
+        ["calibrate", "ps1", "--seeds", "5", "--notebook", "arith", "--no-variants"],
+        "calibrate_assignment",
+        lambda root: ["ps1", 5],
+        {"notebook_id": "arith", "variants": False, "progress": cli.print_message},
+    ),
     (
         ["demo", "--dir", "elsewhere"],
         "run_demo",
@@ -161,6 +177,24 @@ def test_help_shows_an_example_per_subcommand(capsys: pytest.CaptureFixture[str]
             ),
         ),
         ("run_demo", ["demo"], DemoResult("demo", (), (), (), "g.csv", ("demo_blank: 3 points",))),
+        (
+            "calibrate_assignment",
+            ["calibrate", "ps1"],
+            CalibrationReport(
+                "ps1",
+                (
+                    NotebookCalibration(
+                        "arith",
+                        "benchmarks/calibrate_arith.py",
+                        30,
+                        (ToleranceCalibration("arith", "t", "A_TOL", 0.1, "q", 30, 0, 0, 0.2),),
+                        (),
+                        (),
+                        1.0,
+                    ),
+                ),
+            ),
+        ),
     ],
 )
 def test_partial_failure_exits_2(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from coursekit.autograde import autograde_assignment
+from coursekit.calibrate import calibrate_assignment
 from coursekit.course import Course, locate_course
 from coursekit.demo import run_demo
 from coursekit.errors import CourseError
@@ -24,12 +25,13 @@ from coursekit.render import (
     render_release,
     render_summary,
 )
+from coursekit.render_calibration import render_calibration
 from coursekit.results import StudentOutcome
 from coursekit.summary import summarize_assignment
 
 EXIT_OK = 0
 EXIT_USAGE = 1  # bad arguments or course config: a message, no traceback
-EXIT_PARTIAL = 2  # some submissions rejected or failed, a proof failed; the rest went through
+EXIT_PARTIAL = 2  # some submissions rejected or failed, a proof failed, a calibration failed
 
 EXAMPLES = """\
 examples:
@@ -41,6 +43,7 @@ examples:
   course export lecture1 --to grades.csv  one row per student and notebook
   course demo --dir /tmp/demo             the whole pipeline on a synthetic cohort
   course summary lecture1                 the notebooks, graded cells and points (Markdown)
+  course calibrate lecture1 --seeds 30    tolerances vs correct answers, and answer variants
 """
 
 
@@ -138,7 +141,34 @@ def build_parser() -> argparse.ArgumentParser:
         "print the notebooks, their graded cells and points as a Markdown table",
         "course summary lecture1",
     )
+    calibrate = add_command(
+        sub,
+        "calibrate",
+        "check every tolerance against correct answers over K seeds, then the answer variants",
+        "course calibrate lecture1 --notebook exercise_0_python --seeds 30",
+    )
+    calibrate.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        metavar="K",
+        help="seeds per calibration script (default: each script's own, at least 30)",
+    )
+    calibrate.add_argument(
+        "--notebook", dest="notebook_id", metavar="ID", default=None, help="only this notebook"
+    )
+    calibrate.add_argument(
+        "--no-variants",
+        dest="variants",
+        action="store_false",
+        help="skip running the answer variants in kernels",
+    )
     return parser
+
+
+def print_message(message: str) -> None:
+    """Show a long-running step on stderr, so it is visibly alive."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def cmd_release(course: Course, args: argparse.Namespace) -> int:
@@ -201,6 +231,21 @@ def cmd_summary(course: Course, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_calibrate(course: Course, args: argparse.Namespace) -> int:
+    """Calibrate tolerances and run variants; 2 on a false fail, an uncovered tolerance or a
+    variant that does not behave as expected."""
+    report = calibrate_assignment(
+        course,
+        args.assignment_id,
+        args.seeds,
+        notebook_id=args.notebook_id,
+        variants=args.variants,
+        progress=print_message,
+    )
+    print(render_calibration(report))
+    return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
 COMMANDS = {
     "release": cmd_release,
     "autograde": cmd_autograde,
@@ -208,6 +253,7 @@ COMMANDS = {
     "export": cmd_export,
     "demo": cmd_demo,
     "summary": cmd_summary,
+    "calibrate": cmd_calibrate,
 }
 
 
