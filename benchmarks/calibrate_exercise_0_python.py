@@ -160,13 +160,7 @@ def calibrate(seeds: int = DEFAULT_SEEDS) -> list[ToleranceCalibration]:
 
 
 def main() -> None:
-    args = script_arguments(
-        __doc__,
-        DEFAULT_SEEDS,
-        lambda p: p.add_argument(
-            "--wrong-seeds", type=int, default=WRONG_SEEDS, help="runs per wrong answer"
-        ),
-    )
+    args = script_arguments(__doc__, DEFAULT_SEEDS, WRONG_SEEDS)
     m = measure_all(args.seeds, args.wrong_seeds)
     print(f"# Calibration of exercise 0 (Python), Task 5 ({args.seeds} seeds, {m.seconds:.0f} s)")
     print()

@@ -257,11 +257,7 @@ def calibrate(seeds: int = DEFAULT_SEEDS) -> list[ToleranceCalibration]:
 
 
 def main() -> None:
-    args = script_arguments(
-        __doc__,
-        DEFAULT_SEEDS,
-        lambda p: p.add_argument("--chains", dest="seeds", type=int, help="same as --seeds"),
-    )
+    args = script_arguments(__doc__, DEFAULT_SEEDS, seeds_alias="--chains")
     m = measure_all(args.seeds)
     tols, good, bad, depths = m.tols, m.good, m.bad, m.depths
 

@@ -12,7 +12,7 @@ import ast
 import contextlib
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import CodeType
 
@@ -136,13 +136,20 @@ def describe(values: Sequence[float], fmt: str = ".4g", percentile: int = 95) ->
 
 
 def script_arguments(
-    doc: str | None, default_seeds: int, extra: Callable[[argparse.ArgumentParser], None] = None
+    doc: str | None,
+    default_seeds: int,
+    wrong_seeds: int | None = None,
+    seeds_alias: str | None = None,
 ) -> argparse.Namespace:
-    """The command line every calibration script takes: --seeds K (and what `extra` adds)."""
+    """The command line of a calibration script: --seeds K (or its alias), and --wrong-seeds N
+    when the script runs wrong answers over their own number of seeds."""
     parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    names = ["--seeds", *([seeds_alias] if seeds_alias else [])]
     parser.add_argument(
-        "--seeds", type=int, default=default_seeds, help=f"seeds (default {default_seeds})"
+        *names, dest="seeds", type=int, default=default_seeds, help=f"default {default_seeds}"
     )
-    if extra is not None:
-        extra(parser)
+    if wrong_seeds is not None:
+        parser.add_argument(
+            "--wrong-seeds", type=int, default=wrong_seeds, help="runs per wrong answer"
+        )
     return parser.parse_args()
