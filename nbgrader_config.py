@@ -40,6 +40,8 @@ c.OverwriteCells.add_missing_cells = True
 # Students read their feedback while they may still resubmit: keep hidden tests hidden there.
 # nbgrader's ClearHiddenTests drops the hidden region from each test cell's source; before it,
 # coursekit's step shortens tracebacks, which quote the failing hidden line and its neighbours.
+# `course feedback ASSIGNMENT --show-hidden-tests` turns both off for that run only (after the
+# deadline, say), with ClearHiddenTests.enabled and HideHiddenTestTracebacks.enabled = False.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "coursekit.redaction.HideHiddenTestTracebacks",

@@ -12,6 +12,7 @@ from test_submissions import edit_cell, reference_notebook
 from coursekit import cells, cohort
 from coursekit.autograde import autograde_assignment
 from coursekit.course import Course
+from coursekit.errors import CourseError
 from coursekit.feedback import generate_feedback
 from coursekit.results import FeedbackReport
 
@@ -101,3 +102,22 @@ def test_failed_hidden_test_still_shows_its_message(feedback_report) -> None:
     text = visible_text(Path(hidden_fail.files[0]))
     assert "AssertionError: hidden add check" in text
     assert "traceback hidden" in text
+
+
+def test_show_hidden_tests_shows_them_for_that_run_only(released_tiny_course, feedback_report):
+    course = released_tiny_course
+    secrets = hidden_test_lines(course)
+    shown = generate_feedback(course, TINY_ASSIGNMENT, ["hidden_fail"], show_hidden_tests=True)
+    text = visible_text(Path(shown.outcomes[0].files[0]))
+    for line in secrets:
+        assert line in text, f"{line!r} not shown although the instructor asked for it"
+    assert "traceback hidden" not in text
+
+    again = generate_feedback(course, TINY_ASSIGNMENT, ["hidden_fail"])
+    text = visible_text(Path(again.outcomes[0].files[0]))
+    assert not [line for line in secrets if line in text], "the default run must hide them again"
+
+
+def test_feedback_before_autograde_says_to_autograde_first(released_tiny_course) -> None:
+    with pytest.raises(CourseError, match=r"course autograde ps1"):
+        generate_feedback(released_tiny_course, TINY_ASSIGNMENT)
