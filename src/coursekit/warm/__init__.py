@@ -1,0 +1,16 @@
+"""Warm kernels: a fork server imports the heavy libraries once, each notebook gets a fresh fork.
+
+Plugged in as a jupyter_client kernel provisioner (`coursekit-warm`) named by the kernelspec
+`python3-warm`, so any executor that starts kernels by name (nbgrader's Execute, nbclient,
+`course autograde`, stock `nbgrader autograde`) uses it through configuration alone.
+
+- protocol.py: the wire format between the provisioner and the server
+- server.py: the long-lived server process (preload, fork, reap, idle exit)
+- child.py: what a forked child does to become a fresh ipykernel
+- client.py: finding, starting and talking to a server from the grading process
+- provisioner.py: the jupyter_client provisioner
+- kernelspec.py: the kernelspec that selects the provisioner
+"""
+
+KERNEL_NAME = "python3-warm"
+PROVISIONER_NAME = "coursekit-warm"
