@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -309,3 +310,234 @@ class CalibrationReport:
     def ok(self) -> bool:
         """Nothing uncovered, no false fail, no margin below 1, every variant as expected."""
         return all(notebook.ok for notebook in self.notebooks)
+
+
+class CheckStatus(StrEnum):
+    """What a student's check found for one visible test."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_CHECKED = "not checked"  # it never ran, or crashed after an earlier cell did
+
+
+@dataclass(frozen=True)
+class CellCheck:
+    """One visible test of a student's notebook: the behaviour it checks and how it went."""
+
+    grade_id: str
+    points: float
+    behaviour: str
+    status: CheckStatus
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class NotebookCheck:
+    """`course check` of one notebook: its visible tests, unanswered and edited cells."""
+
+    path: str
+    tests: tuple[CellCheck, ...]
+    unanswered: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()
+    edited_tests: tuple[str, ...] = ()
+    stopped: str = ""  # why execution stopped before the end ('' if it ran to the end)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every visible test passed."""
+        return all(test.status is CheckStatus.PASSED for test in self.tests)
+
+
+@dataclass(frozen=True)
+class CellGradeRow:
+    """One grade cell of one student's notebook, as exported (auto: a test; manual: written)."""
+
+    assignment_id: str
+    student_id: str
+    notebook_id: str
+    grade_id: str
+    score: float
+    max_score: float
+    kind: str  # "auto" or "manual"
+    needs_manual_grade: bool
+    failed: bool
+
+
+@dataclass(frozen=True)
+class LmsExport:
+    """A gradebook import file written for an LMS, and what a person should check before upload."""
+
+    lms: str
+    path: str
+    students: int
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SimilarPair:
+    """Two students whose own answer code in one notebook is alike (for a TA to look at)."""
+
+    notebook_id: str
+    student_a: str
+    student_b: str
+    similarity: float
+    own_tokens_a: int
+    own_tokens_b: int
+
+
+class FlagKind(StrEnum):
+    """Why a submission is listed for a person to look at."""
+
+    REJECTED = "rejected"  # handed in, never autograded: inspection found it unfit
+    FAILED = "failed"  # nbgrader failed on it: in the gradebook without an autograded notebook
+    ERROR = "error"  # a cell raised something other than a failed assertion
+    TIMEOUT = "timeout"  # a cell ran past the course's Execute.timeout
+    TAMPERING = "tampering"  # test or locked cells deleted or edited (nbgrader restored them)
+    LATE = "late"  # timestamp.txt after the due date (with any extension)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One reason to look at one student's notebook; feedback: its feedback HTML, if written."""
+
+    student_id: str
+    notebook_id: str
+    kind: FlagKind
+    detail: str
+    feedback: str | None = None
+
+
+@dataclass(frozen=True)
+class TestPassRate:
+    """One autograded test cell: of the graded notebooks, how many earned its full points."""
+
+    notebook_id: str
+    grade_id: str
+    points: float
+    passed: int
+    graded: int
+
+    @property
+    def rate(self) -> float | None:
+        """passed / graded; None when no notebook was graded."""
+        return self.passed / self.graded if self.graded else None
+
+
+@dataclass(frozen=True)
+class NotebookTiming:
+    """Seconds the kernel spent executing one autograded notebook's cells; None: not recorded."""
+
+    student_id: str
+    notebook_id: str
+    seconds: float | None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the grade report of one assignment shows, computed, not yet rendered."""
+
+    assignment_id: str
+    notebook_ids: tuple[str, ...]
+    rows: tuple[GradeRow, ...]
+    pass_rates: tuple[TestPassRate, ...]
+    timings: tuple[NotebookTiming, ...]
+    flags: tuple[Flag, ...]
+    similar_pairs: tuple[SimilarPair, ...]
+    similarity_threshold: float
+
+
+@dataclass(frozen=True)
+class StudentInfo:
+    """A student as the gradebook knows them (None where nbgrader holds nothing)."""
+
+    student_id: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    lms_user_id: str | None
+
+
+@dataclass(frozen=True)
+class RosterImport:
+    """`course roster import`: which students were added, updated or already as in the CSV."""
+
+    source: str
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    ignored_columns: tuple[str, ...] = ()
+    missing_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SkippedEntry:
+    """An archive entry that was not collected, and why (unsafe, unmapped, not a notebook)."""
+
+    path: str
+    reason: str
+
+
+class CollectAction(StrEnum):
+    """What collecting did to one student's submitted folder."""
+
+    NEW = "new"  # there was no submission: written
+    REPLACED = "replaced"  # the archive's is newer: the old one replaced
+    UNCHANGED = "unchanged"  # the same notebooks are already there: nothing written
+    KEPT = "kept"  # the folder holds a newer (or equally old) different one: left as it was
+
+
+@dataclass(frozen=True)
+class CollectedNotebook:
+    """One notebook taken from the archive, and the other candidates it won against."""
+
+    notebook_id: str
+    source: str  # the entry's path in the archive
+    filename: str  # the file's name as the student uploaded it
+    modified: datetime.datetime | None
+    passed_over: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CollectedStudent:
+    """One student's submission as found in the archive and what became of it."""
+
+    student_id: str
+    lms_name: str
+    action: CollectAction
+    timestamp: datetime.datetime | None
+    late: bool = False  # the LMS marked it late (Canvas's LATE); timestamps say the rest
+    notebooks: tuple[CollectedNotebook, ...] = ()
+    unmatched: tuple[str, ...] = ()  # .ipynb files that match no notebook of the assignment
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CollectReport:
+    """`course collect`: each student's submission and every entry that was not collected."""
+
+    assignment_id: str
+    archive: str
+    layout: str
+    students: tuple[CollectedStudent, ...]
+    refused: tuple[SkippedEntry, ...] = ()  # unsafe: never extracted
+    unmapped: tuple[SkippedEntry, ...] = ()  # no roster student (or more than one) fits
+    ignored: tuple[SkippedEntry, ...] = ()  # not a notebook (feedback HTML, data files)
+    missing: tuple[str, ...] = ()  # roster students without anything in the archive
+
+    @property
+    def ok(self) -> bool:
+        """Nothing refused, every submission mapped to a student, every notebook recognised."""
+        return (
+            not self.refused
+            and not self.unmapped
+            and not any(student.unmatched for student in self.students)
+        )
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """A written report: its HTML page, the PNG figures beside it, and what it shows."""
+
+    page: str
+    figures: tuple[str, ...]
+    data: ReportData
