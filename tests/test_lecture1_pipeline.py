@@ -158,14 +158,20 @@ def test_broken_notebook_is_reported_and_others_still_graded(graded: AutogradeRe
 
 
 def hidden_lines(notebook_id: str) -> list[str]:
-    # Long lines only: short ones (a bracket, `else:`) occur in the visible code too.
-    return [
-        line.strip()
+    """Lines only hidden tests hold: not in any visible code (a student's answer may echo those)."""
+    labelled = [
+        (label, line.strip())
         for cell in source_nb(notebook_id).cells
         for label, line in cells.label_lines(
             cells.cell_source(cell), cells.BEGIN_HIDDEN_TESTS, cells.END_HIDDEN_TESTS
         )
-        if label == "inside" and len(line.strip()) > 30
+    ]
+    public = {line for label, line in labelled if label != "inside"}
+    # Long lines only: short ones (a bracket, `else:`) occur in ordinary code and prose too.
+    return [
+        line
+        for label, line in labelled
+        if label == "inside" and len(line) > 30 and line not in public
     ]
 
 
