@@ -13,9 +13,12 @@ from coursekit import cli
 from coursekit.results import (
     AutogradeReport,
     CalibrationReport,
+    CellCheck,
+    CheckStatus,
     DemoResult,
     FeedbackReport,
     NotebookCalibration,
+    NotebookCheck,
     NotebookProof,
     ProofCheck,
     ReleaseReport,
@@ -74,7 +77,13 @@ MAPPINGS = [
         lambda root: ["ps1", ["a", "b"]],
         {"progress": cli.print_progress},
     ),
-    (["feedback", "ps1"], "generate_feedback", lambda root: ["ps1"], {}),
+    (["feedback", "ps1"], "generate_feedback", lambda root: ["ps1"], {"show_hidden_tests": False}),
+    (
+        ["feedback", "ps1", "--show-hidden-tests"],
+        "generate_feedback",
+        lambda root: ["ps1"],
+        {"show_hidden_tests": True},
+    ),
     (["export"], "export_grades", lambda root: [None, root / "grades.csv"], {}),
     (
         ["export", "ps1", "--to", "out/g.csv"],
@@ -83,6 +92,9 @@ MAPPINGS = [
         {},
     ),
     (["demo"], "run_demo", lambda root: [None], {"progress": cli.print_progress}),
+    (["demo", "--quiet"], "run_demo", lambda root: [None], {"progress": None}),
+    (["--quiet", "demo"], "run_demo", lambda root: [None], {"progress": None}),
+    (["-q", "demo"], "run_demo", lambda root: [None], {"progress": None}),
     (["summary", "ps1"], "summarize_assignment", lambda root: ["ps1"], {}),
     (
         ["calibrate", "ps1"],
@@ -215,3 +227,72 @@ def test_main_puts_its_interpreters_folder_first_on_path(
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     cli.main(["--course-dir", str(tiny_course_dir), "feedback", "ps1"])
     assert os.environ["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
+
+
+def test_check_maps_to_check_notebook_without_looking_for_a_course(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recorded: list[tuple[tuple, dict]] = []
+
+    def record(*args: object, **kwargs: object) -> NotebookCheck:
+        recorded.append((args, kwargs))
+        return NotebookCheck("nb.ipynb", ())
+
+    monkeypatch.setattr(cli, "check_notebook", record)
+    monkeypatch.chdir(tmp_path)  # no nbgrader_config.py here or above: a student's folder
+
+    assert cli.main(["check", "nb.ipynb"]) == cli.EXIT_OK
+    assert cli.main(["check", "--quiet", "nb.ipynb"]) == cli.EXIT_OK
+    assert recorded == [
+        ((Path("nb.ipynb"),), {"progress": cli.print_cell_progress}),
+        ((Path("nb.ipynb"),), {"progress": None}),
+    ]
+    assert "error" not in capsys.readouterr().err
+
+
+def test_failed_check_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    failed = CellCheck("add_is_sum", 2.0, "add sums.", CheckStatus.FAILED, "AssertionError: x")
+    monkeypatch.setattr(cli, "check_notebook", lambda *a, **k: NotebookCheck("nb", (failed,)))
+    assert cli.main(["check", "nb.ipynb"]) == cli.EXIT_PARTIAL
+
+
+@pytest.mark.parametrize("command", sorted(cli.COMMANDS))
+def test_every_subcommand_help_shows_an_example_and_quiet(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    assert exit_info.value.code == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert f"example: course {command}" in out
+    assert "--quiet" in out
+
+
+def test_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    codes = out.split("exit codes:", 1)[1]
+    for code in (cli.EXIT_OK, cli.EXIT_USAGE, cli.EXIT_PARTIAL):
+        assert f"  {code}  " in codes
+
+
+def test_quiet_never_silences_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--quiet", "--course-dir", str(tmp_path), "export"]) == cli.EXIT_USAGE
+    assert "No nbgrader_config.py" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["autograde", "ps1"], "Run `course release ps1`"),
+        (["feedback", "ps1"], "run `course autograde ps1` first"),
+        (["summary", "nope"], "Put the instructor notebooks in"),
+    ],
+)
+def test_command_before_its_prerequisite_exits_1_with_what_to_do(
+    tiny_course_dir: Path, capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    assert cli.main(["--course-dir", str(tiny_course_dir), *argv]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err

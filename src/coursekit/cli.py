@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from coursekit.autograde import autograde_assignment
 from coursekit.calibrate import calibrate_assignment
+from coursekit.check import check_notebook
 from coursekit.course import Course, locate_course
 from coursekit.demo import run_demo
 from coursekit.errors import CourseError
@@ -19,6 +20,7 @@ from coursekit.feedback import generate_feedback
 from coursekit.release import release_assignment
 from coursekit.render import (
     render_autograde,
+    render_check,
     render_feedback,
     render_grade_rows,
     render_progress,
@@ -44,7 +46,17 @@ examples:
   course demo --dir /tmp/demo             the whole pipeline on a synthetic cohort
   course summary lecture1                 the notebooks, graded cells and points (Markdown)
   course calibrate lecture1 --seeds 30    tolerances vs correct answers, and answer variants
+  course feedback lecture1 --show-hidden-tests   feedback that shows the hidden tests too
+  course check exercise_0_python.ipynb    (students) run the visible tests before submitting
+
+exit codes:
+  0  everything went through
+  1  usage or configuration error: the message names the file or student and what to do
+  2  partial: some students rejected or failed, a proof or check failed; the rest went through
 """
+
+
+QUIET_HELP = "no progress and no notes; results and errors are still printed"
 
 
 class Parser(argparse.ArgumentParser):
@@ -64,7 +76,14 @@ def add_command(
     optional: bool = False,
 ) -> argparse.ArgumentParser:
     """A subcommand with its example, taking ASSIGNMENT (optionally) unless assignment=False."""
-    command = sub.add_parser(name, help=summary, epilog=f"example: {example}")
+    # resolve: a subcommand may define its own --quiet over the shared one.
+    command = sub.add_parser(
+        name, help=summary, epilog=f"example: {example}", conflict_handler="resolve"
+    )
+    # Also after the subcommand; SUPPRESS keeps a `course --quiet CMD` from being reset.
+    command.add_argument(
+        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=QUIET_HELP
+    )
     if assignment:
         nargs = "?" if optional else None
         command.add_argument("assignment_id", metavar="ASSIGNMENT", nargs=nargs, default=None)
@@ -86,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="a folder in the course (default: cwd); the nearest nbgrader_config.py above wins",
     )
+    parser.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     release = add_command(
@@ -114,7 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="grade only this student (repeatable); default: every submission",
     )
-    add_command(sub, "feedback", "write feedback HTML", "course feedback lecture1")
+    feedback = add_command(sub, "feedback", "write feedback HTML", "course feedback lecture1")
+    feedback.add_argument(
+        "--show-hidden-tests",
+        action="store_true",
+        help="show the hidden tests' code and tracebacks too (default: hidden, as in nbgrader)",
+    )
     export = add_command(
         sub,
         "export",
@@ -163,7 +188,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="skip running the answer variants in kernels",
     )
+    check = add_command(
+        sub,
+        "check",
+        "(students) run a notebook's visible tests and say what passes, what fails and why",
+        "course check ~/Downloads/exercise_0_python.ipynb",
+        assignment=False,
+    )
+    check.add_argument("notebook", metavar="NOTEBOOK", type=Path, help="the .ipynb to check")
     return parser
+
+
+def unless_quiet(
+    args: argparse.Namespace, progress: Callable[..., None]
+) -> Callable[..., None] | None:
+    """The progress callback, or None under --quiet."""
+    return None if args.quiet else progress
 
 
 def print_message(message: str) -> None:
@@ -186,7 +226,7 @@ def print_progress(done: int, total: int, outcome: StudentOutcome) -> None:
 def cmd_autograde(course: Course, args: argparse.Namespace) -> int:
     """Autograde submissions; 2 if any was rejected or failed."""
     report = autograde_assignment(
-        course, args.assignment_id, args.student_ids, progress=print_progress
+        course, args.assignment_id, args.student_ids, progress=unless_quiet(args, print_progress)
     )
     print(render_autograde(report))
     return EXIT_OK if report.all_graded else EXIT_PARTIAL
@@ -194,7 +234,7 @@ def cmd_autograde(course: Course, args: argparse.Namespace) -> int:
 
 def cmd_feedback(course: Course, args: argparse.Namespace) -> int:
     """Write feedback; 2 if any student's failed."""
-    report = generate_feedback(course, args.assignment_id)
+    report = generate_feedback(course, args.assignment_id, show_hidden_tests=args.show_hidden_tests)
     print(render_feedback(report))
     return EXIT_OK if report.ok else EXIT_PARTIAL
 
@@ -210,7 +250,7 @@ def cmd_export(course: Course, args: argparse.Namespace) -> int:
 
 def cmd_demo(course: Course, args: argparse.Namespace) -> int:
     """Run the demo; 0 when every demo student ended as designed."""
-    result = run_demo(course, args.target, progress=print_progress)
+    result = run_demo(course, args.target, progress=unless_quiet(args, print_progress))
     for release in result.releases:
         print(render_release(release), end="\n\n")
     for report in result.autogrades:
@@ -240,11 +280,31 @@ def cmd_calibrate(course: Course, args: argparse.Namespace) -> int:
         args.seeds,
         notebook_id=args.notebook_id,
         variants=args.variants,
-        progress=print_message,
+        progress=unless_quiet(args, print_message),
     )
     print(render_calibration(report))
     return EXIT_OK if report.ok else EXIT_PARTIAL
 
+
+def print_cell_progress(started: int, total: int) -> None:
+    """Show which code cell runs: one line rewritten in place on a terminal, else one line."""
+    if sys.stderr.isatty():
+        end = "\n" if started == total else ""
+        print(f"\r\x1b[Krunning cell {started}/{total}", end=end, file=sys.stderr, flush=True)
+    elif started == 1:  # a log file gets no carriage returns
+        print(f"running {total} code cells in a fresh kernel", file=sys.stderr, flush=True)
+
+
+def cmd_check(course: Course | None, args: argparse.Namespace) -> int:
+    """Run one notebook's visible tests; 2 if any fails or could not run."""
+    progress = None if args.quiet else print_cell_progress
+    report = check_notebook(args.notebook, progress=progress)
+    print(render_check(report, quiet=args.quiet))
+    return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
+# Commands a student runs outside any course: no nbgrader_config.py is looked for.
+COURSELESS = {"check"}
 
 COMMANDS = {
     "release": cmd_release,
@@ -254,6 +314,7 @@ COMMANDS = {
     "demo": cmd_demo,
     "summary": cmd_summary,
     "calibrate": cmd_calibrate,
+    "check": cmd_check,
 }
 
 
@@ -264,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
     args = build_parser().parse_args(argv)
     try:
-        course = locate_course(args.course_dir)
+        course = None if args.command in COURSELESS else locate_course(args.course_dir)
         return COMMANDS[args.command](course, args)
     except CourseError as error:
         print(f"course: error: {error}", file=sys.stderr)

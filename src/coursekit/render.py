@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 from coursekit.results import (
     AutogradeReport,
+    CheckStatus,
     FeedbackReport,
     GradeRow,
+    NotebookCheck,
     NotebookSummary,
     ReleaseReport,
     Status,
@@ -139,3 +141,38 @@ def render_summary(assignment_id: str, summaries: Sequence[NotebookSummary]) -> 
             f"| **{assignment_id}** | | | | **{points(auto_total)} + {points(manual_total)}** |",
         ]
     )
+
+
+def render_check(check: NotebookCheck, quiet: bool = False) -> str:
+    """A student's check: each visible test, what is unanswered, and what the check cannot see.
+
+    quiet leaves out the passed tests and the notes, never a failure.
+    """
+    lines = [f"Checked {check.path}"]
+    for test in check.tests:
+        if quiet and test.status is CheckStatus.PASSED:
+            continue
+        mark = {CheckStatus.PASSED: "passed", CheckStatus.FAILED: "FAILED"}.get(
+            test.status, "NOT RUN"
+        )
+        what = f": {test.behaviour}" if test.behaviour else ""
+        lines.append(f"  {mark:<7} {test.grade_id} ({points(test.points)} pt){what}")
+        lines.extend(f"          {line}" for line in test.message.splitlines())
+    if check.stopped:
+        lines.append(f"Execution stopped early: {check.stopped}")
+    if check.unanswered:
+        lines.append(f"Not answered yet: {', '.join(check.unanswered)}")
+    if check.edited_tests:
+        lines.append(
+            f"Edited test cells: {', '.join(check.edited_tests)} (grading runs the original "
+            "version: your edit changes nothing)"
+        )
+    passed = sum(test.status is CheckStatus.PASSED for test in check.tests)
+    lines.append(f"{passed} of {len(check.tests)} visible checks pass.")
+    if not quiet:
+        if check.written:
+            lines.append(f"Written answers, graded by hand later: {', '.join(check.written)}")
+        lines.append(
+            "Hidden tests run at grading: passing the visible checks does not guarantee full marks."
+        )
+    return "\n".join(lines)

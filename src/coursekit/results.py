@@ -387,3 +387,39 @@ class CollectReport:
             and not self.unmapped
             and not any(student.unmatched for student in self.students)
         )
+
+
+class CheckStatus(StrEnum):
+    """What a student's check found for one visible test."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_CHECKED = "not checked"  # it never ran, or crashed after an earlier cell did
+
+
+@dataclass(frozen=True)
+class CellCheck:
+    """One visible test of a student's notebook: the behaviour it checks and how it went."""
+
+    grade_id: str
+    points: float
+    behaviour: str
+    status: CheckStatus
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class NotebookCheck:
+    """`course check` of one notebook: its visible tests, unanswered and edited cells."""
+
+    path: str
+    tests: tuple[CellCheck, ...]
+    unanswered: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()
+    edited_tests: tuple[str, ...] = ()
+    stopped: str = ""  # why execution stopped before the end ('' if it ran to the end)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every visible test passed."""
+        return all(test.status is CheckStatus.PASSED for test in self.tests)
