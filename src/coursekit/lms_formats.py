@@ -142,8 +142,8 @@ def moodle_name_keys(first: str, last: str) -> set[str]:
 
 
 def canvas_name_key(first: str, last: str) -> str:
-    """Canvas's lastfirst: the sortable name 'Last, First' lower-cased, non-word chars dropped."""
-    sortable = unicodedata.normalize("NFC", f"{last}, {first}").lower()
+    """Canvas's lastfirst: the sortable name 'Last, First' case-folded, non-word chars dropped."""
+    sortable = unicodedata.normalize("NFC", f"{last}, {first}").casefold()
     return re.sub(r"_(\d+)_", r"\1", re.sub(r"[^\w]", "", sortable))
 
 
