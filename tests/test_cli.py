@@ -296,3 +296,13 @@ def test_command_before_its_prerequisite_exits_1_with_what_to_do(
     assert cli.main(["--course-dir", str(tiny_course_dir), *argv]) == cli.EXIT_USAGE
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err
+
+
+def test_damaged_source_notebook_exits_1_naming_it(
+    tiny_course_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damaged = tiny_course_dir / "source" / TINY_ASSIGNMENT / "damaged.ipynb"
+    damaged.write_text("{")
+    assert cli.main(["--course-dir", str(tiny_course_dir), "summary", TINY_ASSIGNMENT]) == 1
+    err = capsys.readouterr().err
+    assert str(damaged) in err and "Fix or restore it" in err and "Traceback" not in err

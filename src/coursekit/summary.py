@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 
 from coursekit import cells
 from coursekit.course import Course
+from coursekit.errors import CourseError
 from coursekit.results import GradedItem, NotebookSummary
 
 
@@ -13,11 +16,21 @@ def summarize_assignment(course: Course, assignment_id: str) -> tuple[NotebookSu
     """One summary per source notebook of the assignment, in notebook order."""
     return tuple(
         summarize_notebook(
-            notebook_id,
-            nbformat.read(course.source_dir(assignment_id) / f"{notebook_id}.ipynb", as_version=4),
+            notebook_id, read_source(course.source_dir(assignment_id) / f"{notebook_id}.ipynb")
         )
         for notebook_id in course.notebook_ids(assignment_id)
     )
+
+
+def read_source(path: Path) -> nbformat.NotebookNode:
+    """An instructor notebook; a CourseError naming it if it cannot be read as one."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as error:  # nbformat raises many kinds for a damaged file
+        raise CourseError(
+            f"{path} is not a readable notebook ({type(error).__name__}: {error}). "
+            "Fix or restore it (git diff / git checkout), or move it out of the source folder."
+        ) from error
 
 
 def summarize_notebook(notebook_id: str, nb: nbformat.NotebookNode) -> NotebookSummary:
