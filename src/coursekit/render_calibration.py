@@ -16,6 +16,11 @@ def number(value: float) -> str:
     return f"{value:.3g}"
 
 
+def cell(text: str) -> str:
+    """Text for a Markdown table cell: a pipe would end the cell."""
+    return text.replace("|", "\\|")
+
+
 def margin(row: ToleranceCalibration) -> str:
     """tolerance / worst as '12.3x', 'exact' when every correct run matched bit for bit."""
     return "exact" if row.worst == 0 else f"{row.margin:.3g}x"
@@ -25,8 +30,10 @@ def closest_wrong(row: ToleranceCalibration) -> str:
     """The wrong answer that came closest, its value and whether the tolerance catches it."""
     if row.closest_wrong is None:
         return "-"
-    caught = "" if row.closest_wrong > row.value else " (inside: other checks catch it)"
-    return f"{number(row.closest_wrong)} ({row.closest_wrong_name}){caught}"
+    if row.closest_wrong == float("inf"):
+        return cell(f"fails outright ({row.closest_wrong_name})")
+    caught = "" if row.closest_wrong > row.value else " (inside the tolerance)"
+    return cell(f"{number(row.closest_wrong)} ({row.closest_wrong_name}){caught}")
 
 
 def render_rows(rows: tuple[ToleranceCalibration, ...]) -> list[str]:
@@ -38,7 +45,8 @@ def render_rows(rows: tuple[ToleranceCalibration, ...]) -> list[str]:
     ]
     for row in rows:
         lines.append(
-            f"| {row.grade_id} | `{row.tolerance} = {row.value:g}` | {row.quantity} | {row.runs} "
+            f"| {row.grade_id} | `{row.tolerance} = {row.value:g}` | {cell(row.quantity)} "
+            f"| {row.runs} "
             f"| {number(row.median)} | {number(row.p95)} | {number(row.worst)} | {margin(row)} "
             f"| {closest_wrong(row)} | {'ok' if row.ok else 'FALSE FAIL'} |"
         )
@@ -67,7 +75,8 @@ def render_variants(outcomes: tuple[VariantOutcome, ...]) -> list[str]:
         kind = "correct" if outcome.correct else "wrong"
         mark = "ok" if outcome.as_expected else "NOT AS EXPECTED"
         lines.append(
-            f"| {outcome.name} | {kind} | {expected(outcome)} | {actual(outcome)} | {mark} |"
+            f"| {outcome.name} | {kind} | {cell(expected(outcome))} "
+            f"| {cell(actual(outcome))} | {mark} |"
         )
     return lines
 
