@@ -125,6 +125,7 @@ def test_visible_checks_pass_but_hidden_ones_may_not(
     assert check.ok
 
 
+@pytest.mark.slow  # nbgrader validate in a subprocess: about 15 s on 2 cores
 def test_check_agrees_with_nbgrader_validate(released_tiny_course: Course, downloads: Path) -> None:
     nb = edit_cell(reference_notebook(released_tiny_course), "add_answer", WRONG_ADD)
     # validate counts an unanswered written answer as a failed cell; the check lists it apart.
