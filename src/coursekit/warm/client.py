@@ -260,6 +260,14 @@ def _connect_to_server(
         return sock
 
 
+def release_leases() -> None:
+    """Let this process's servers exit once idle, as they would when this process ends."""
+    with _leases_lock:
+        for lease in _leases.values():
+            lease.close()
+        _leases.clear()
+
+
 def _drop_lease(path: Path) -> None:
     with _leases_lock:
         lease = _leases.pop(path, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ from coursekit.warm import KERNEL_NAME, PROVISIONER_NAME
 from coursekit.warm.provisioner import DEFAULT_IDLE_SECONDS, DEFAULT_PRELOAD
 
 
-def kernel_json() -> dict[str, Any]:
+def kernel_json(
+    preload: Sequence[str] = DEFAULT_PRELOAD, idle_seconds: float = DEFAULT_IDLE_SECONDS
+) -> dict[str, Any]:
     """kernel.json of the warm kernel: python3's command line, the provisioner in metadata."""
     return {
         # The same command as ipykernel's python3 spec: a spec whose provisioner is missing
@@ -28,8 +31,8 @@ def kernel_json() -> dict[str, Any]:
             "kernel_provisioner": {
                 "provisioner_name": PROVISIONER_NAME,
                 "config": {
-                    "preload": list(DEFAULT_PRELOAD),
-                    "idle_seconds": DEFAULT_IDLE_SECONDS,
+                    "preload": list(preload),
+                    "idle_seconds": idle_seconds,
                 },
             },
         },
@@ -37,11 +40,14 @@ def kernel_json() -> dict[str, Any]:
     }
 
 
-def install_kernelspec(prefix: Path | None = None) -> Path:
+def install_kernelspec(
+    prefix: Path | None = None, name: str = KERNEL_NAME, spec: dict[str, Any] | None = None
+) -> Path:
     """Install python3-warm under prefix/share/jupyter/kernels (default: this environment)."""
     with tempfile.TemporaryDirectory() as folder:
-        Path(folder, "kernel.json").write_text(json.dumps(kernel_json(), indent=1) + "\n")
+        text = json.dumps(spec or kernel_json(), indent=1) + "\n"
+        Path(folder, "kernel.json").write_text(text)
         installed = KernelSpecManager().install_kernel_spec(
-            folder, KERNEL_NAME, prefix=str(prefix or sys.prefix), replace=True
+            folder, name, prefix=str(prefix or sys.prefix), replace=True
         )
     return Path(installed)

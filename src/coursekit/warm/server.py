@@ -18,6 +18,7 @@ import fcntl
 import gc
 import importlib
 import os
+import resource
 import select
 import selectors
 import signal
@@ -149,17 +150,23 @@ class ForkServer:
     def _reap(self) -> None:
         while True:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
+            # What each kernel cost, for benchmarks/autograde.py: its CPU is not the grader's.
+            code = os.waitstatus_to_exitcode(status)
+            cpu = usage.ru_utime + usage.ru_stime
+            print(
+                f"kernel {pid} exit {code} cpu {cpu:.3f} s maxrss {usage.ru_maxrss} KiB", flush=True
+            )
             # Whatever the student's code spawned in the kernel's session dies with it.
             signal_group(pid, signal.SIGKILL)
             conn = self.kernels.pop(pid, None)
             if conn is not None:
                 conn.kernel_pid = None
-                self._send(conn, {"exit": os.waitstatus_to_exitcode(status)})
+                self._send(conn, {"exit": code})
 
     def _drop(self, conn: Connection) -> None:
         """A closed connection: its kernel, if still running, is killed (the grader is gone)."""
@@ -253,7 +260,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"fork server {os.getpid()} on {args.socket}", flush=True)
     preload([name for name in args.preload.split(",") if name])
     ForkServer(listener, args.lock, args.idle_seconds).serve()
-    print(f"fork server {os.getpid()} idle, exiting", flush=True)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(f"fork server {os.getpid()} idle, exiting: own cpu {cpu:.3f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,368 @@
+"""Time stock `nbgrader autograde` against `course autograde` on one cohort; print the figures.
+
+    .venv/bin/python benchmarks/autograde.py --students 40 [--workers N] [--keep DIR]
+
+Builds a course of exercise 1.2 alone with a cohort of submissions (mostly the reference, every
+fifth student one typical mistake), copies it twice and grades each copy once: stock
+`nbgrader autograde lecture1` with cold kernels (kernel python3) and `course autograde lecture1`
+with warm kernels (python3-warm; `--workers N` if the command has it). It checks that the
+grades are identical cell by cell, then prints notebooks per minute, the ratio, CPU seconds
+per notebook, peak memory, and the floor: the time the notebooks' own cells take in one
+process that has done its imports, divided by the cores. Figures, not assertions: the machine
+is shared and noisy; compare the two runs of one invocation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# The grading environment of nbgrader_config.py, before anything imports TensorFlow (the floor
+# runs in this process).
+os.environ.update(
+    PYTHONHASHSEED="0", TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0",
+    KERAS_BACKEND="tensorflow", MPLBACKEND="Agg",
+)  # fmt: skip
+
+import nbformat  # noqa: E402
+import psutil  # noqa: E402
+
+from coursekit import nbgrader_ops  # noqa: E402
+from coursekit.cohort import (  # noqa: E402
+    fill_release,
+    solution_answers,
+    write_submission,
+    written_answers,
+)
+from coursekit.course import Course, locate_course  # noqa: E402
+from coursekit.variants import load_variant_set  # noqa: E402
+from coursekit.warm import KERNEL_NAME, client  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "lecture1"
+NOTEBOOK_ID = "exercise_1_2_linear_regression"
+MISTAKE_EVERY = 5  # every fifth student hands in one of the typical mistakes
+SAMPLE_SECONDS = 0.5
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class MemoryPeaks:
+    """The largest memory seen while a run went on, in MiB (PSS: shared pages split fairly)."""
+
+    total_pss: float = 0.0
+    grader_rss: float = 0.0
+    kernel_rss: float = 0.0
+    server_rss: float = 0.0
+    graders: int = 0
+
+
+@dataclass
+class RunFigures:
+    """One timed grading run."""
+
+    label: str
+    wall: float
+    cpu: float
+    notebooks: int
+    memory: MemoryPeaks
+    kernel_cpu: list[float] = field(default_factory=list)
+
+    @property
+    def per_minute(self) -> float:
+        """Notebooks graded per minute of wall time."""
+        return 60 * self.notebooks / self.wall
+
+
+def build_cohort(root: Path, students: int) -> Course:
+    """A released course of exercise 1.2 alone with `students` submissions."""
+    (root / "source" / ASSIGNMENT).mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", root)
+    source_path = REPO_ROOT / "source" / ASSIGNMENT / f"{NOTEBOOK_ID}.ipynb"
+    shutil.copy(source_path, root / "source" / ASSIGNMENT)
+    course = locate_course(root)
+    nbgrader_ops.generate_assignment(course, ASSIGNMENT)
+    source = nbformat.read(source_path, as_version=4)
+    release = nbformat.read(course.release_dir(ASSIGNMENT) / f"{NOTEBOOK_ID}.ipynb", as_version=4)
+    reference = solution_answers(source) | written_answers(source)
+    mistakes = load_variant_set(REPO_ROOT / "tests" / "variants", NOTEBOOK_ID).wrong
+    for number in range(students):
+        answers = dict(reference)
+        if number % MISTAKE_EVERY == MISTAKE_EVERY - 1:
+            answers |= mistakes[(number // MISTAKE_EVERY) % len(mistakes)].answers
+        notebook = fill_release(release, answers)
+        write_submission(course, ASSIGNMENT, f"student{number:03d}", {NOTEBOOK_ID: notebook})
+    return course
+
+
+def copy_with_kernel(course: Course, root: Path, kernel_name: str) -> Course:
+    """A copy of the course whose config runs every notebook in kernel_name."""
+    shutil.copytree(course.root, root)
+    config = root / "nbgrader_config.py"
+    config.write_text(f"{config.read_text()}\nc.Execute.kernel_name = {kernel_name!r}\n")
+    return locate_course(root)
+
+
+class MemorySampler(threading.Thread):
+    """Samples the memory of a grading process tree and of the warm servers until stopped."""
+
+    def __init__(self, root_pid: int, warm_dir: Path) -> None:
+        super().__init__(daemon=True)
+        self.root_pid = root_pid
+        self.warm_dir = warm_dir
+        self.peaks = MemoryPeaks()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(SAMPLE_SECONDS):
+            self.sample()
+
+    def sample(self) -> None:
+        try:
+            graders = [psutil.Process(self.root_pid)]
+            graders += graders[0].children(recursive=True)
+        except psutil.NoSuchProcess:
+            return
+        servers = [
+            psutil.Process(pid) for pid in server_pids(self.warm_dir) if psutil.pid_exists(pid)
+        ]
+        kernels = [p for p in graders if is_cold_kernel(p)]
+        for server in servers:
+            kernels += _alive(server.children)
+        graders = [p for p in graders if p not in kernels]
+        total = 0.0
+        for group, attr in (
+            (graders, "grader_rss"),
+            (kernels, "kernel_rss"),
+            (servers, "server_rss"),
+        ):
+            for process in group:
+                try:
+                    info = process.memory_full_info()
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+                total += info.pss / 2**20
+                setattr(self.peaks, attr, max(getattr(self.peaks, attr), info.rss / 2**20))
+        self.peaks.total_pss = max(self.peaks.total_pss, total)
+        self.peaks.graders = max(self.peaks.graders, len(graders))
+
+
+def _alive(children: object) -> list[psutil.Process]:
+    try:
+        return list(children())  # type: ignore[operator]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def is_cold_kernel(process: psutil.Process) -> bool:
+    """Whether a process is a kernel started by Popen (`python -m ipykernel_launcher`)."""
+    try:
+        return "ipykernel_launcher" in process.cmdline()
+    except psutil.NoSuchProcess:
+        return False
+
+
+def server_logs(warm_dir: Path) -> str:
+    """Everything the warm servers of this benchmark logged."""
+    return "".join(log.read_text() for log in warm_dir.glob("*.log"))
+
+
+def server_pids(warm_dir: Path) -> list[int]:
+    """The pids of the fork servers started in warm_dir."""
+    return [int(line.split()[2]) for line in server_logs(warm_dir).splitlines()
+            if line.startswith("fork server ") and " on " in line]  # fmt: skip
+
+
+def warm_cpu(warm_dir: Path) -> tuple[float, list[float]]:
+    """CPU seconds of the servers themselves and of each kernel they forked, from their logs."""
+    own, kernels = 0.0, []
+    for line in server_logs(warm_dir).splitlines():
+        words = line.split()
+        if line.startswith("kernel ") and "cpu" in words:
+            kernels.append(float(words[words.index("cpu") + 1]))
+        elif "own cpu" in line:
+            own += float(words[words.index("cpu") + 1])
+    return own, kernels
+
+
+def timed_run(label: str, command: Sequence[str], course: Course, warm_dir: Path) -> RunFigures:
+    """Run one grading command in the course; its wall time, CPU time and memory peaks."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    env[client.RUNTIME_DIR_VARIABLE] = str(warm_dir)
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=course.root, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    sampler = MemorySampler(process.pid, warm_dir)
+    sampler.start()
+    _, errors = process.communicate()
+    wall = time.perf_counter() - started
+    # The run is over when its servers are: their kernels' CPU is logged as they are reaped.
+    for pid in server_pids(warm_dir):
+        while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+            time.sleep(0.2)
+    sampler.done.set()
+    sampler.join()
+    if process.returncode not in (0, 2):  # course autograde: 2 = someone failed; checked below
+        raise SystemExit(f"{label} failed ({process.returncode}):\n{errors[-3000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    own, kernels = warm_cpu(warm_dir)
+    notebooks = len(course.submitted_student_ids(ASSIGNMENT))
+    return RunFigures(label, wall, cpu + own + sum(kernels), notebooks, sampler.peaks, kernels)
+
+
+def compare_grades(first: Course, second: Course) -> int:
+    """The number of grade cells compared; exits if any student's grades differ."""
+    compared = 0
+    for student_id in first.submitted_student_ids(ASSIGNMENT):
+        one = nbgrader_ops.read_scores(first, ASSIGNMENT, student_id)
+        two = nbgrader_ops.read_scores(second, ASSIGNMENT, student_id)
+        if not one or one != two:
+            raise SystemExit(f"grades differ for {student_id}:\n{one}\n{two}")
+        compared += sum(len(notebook.cells) for notebook in one)
+    return compared
+
+
+def floor_seconds(course: Course) -> tuple[float, float]:
+    """(all code cells, answer cells only): seconds the submissions' cells take in this
+    process, imports done beforehand, each student in a fresh IPython namespace."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from coursekit import cells
+
+    shell = InteractiveShell.instance()
+    shell.run_cell("import numpy, keras, tensorflow, matplotlib.pyplot as plt", silent=True)
+    everything = answers = 0.0
+    for student_id in course.submitted_student_ids(ASSIGNMENT):
+        folder = course.submitted_dir(ASSIGNMENT, student_id)
+        nb = nbformat.read(folder / f"{NOTEBOOK_ID}.ipynb", as_version=4)
+        source = nbformat.read(course.source_dir(ASSIGNMENT) / f"{NOTEBOOK_ID}.ipynb", 4)
+        hidden = {cells.grade_id(c): c.source for c in source.cells if cells.is_autograded_test(c)}
+        shell.reset(new_session=False)
+        cwd = os.getcwd()
+        os.chdir(folder)
+        try:
+            for cell in nb.cells:
+                if cell.cell_type != "code":
+                    continue
+                # Tests run as the grader runs them: the instructor's version, hidden part included.
+                code = hidden.get(cells.grade_id(cell), cell.source)
+                started = time.perf_counter()
+                shell.run_cell(code, silent=True)
+                spent = time.perf_counter() - started
+                everything += spent
+                if cells.is_autograded_answer(cell):
+                    answers += spent
+                plt = sys.modules.get("matplotlib.pyplot")
+                if plt is not None:
+                    plt.close("all")
+        finally:
+            os.chdir(cwd)
+    return everything, answers
+
+
+def main() -> None:
+    """Build, grade twice, compare, print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=None, help="for course autograde")
+    parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
+    args = parser.parse_args()
+    cores = len(os.sched_getaffinity(0))
+    root = args.keep or Path(tempfile.mkdtemp(prefix="cw-bench-"))
+    warm_dir = Path(tempfile.mkdtemp(prefix="cw-"))  # a socket path must stay short
+    try:
+        run(args, root, warm_dir, cores)
+    finally:
+        shutil.rmtree(warm_dir, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, root: Path, warm_dir: Path, cores: int) -> None:
+    """The benchmark proper."""
+    print(
+        f"building a cohort of {args.students} submissions of {NOTEBOOK_ID} in {root}", flush=True
+    )
+    cohort = build_cohort(root / "cohort", args.students)
+    stock = copy_with_kernel(cohort, root / "stock", "python3")
+    fast = copy_with_kernel(cohort, root / "course", KERNEL_NAME)
+    course_command = [str(BIN / "course"), "autograde", ASSIGNMENT]
+    help_text = subprocess.run(
+        [*course_command[:2], "--help"], capture_output=True, text=True
+    ).stdout
+    workers = None
+    if "--workers" in help_text:
+        workers = args.workers or cores
+        course_command += ["--workers", str(workers)]
+
+    print("timing stock nbgrader autograde (cold kernels, one at a time) ...", flush=True)
+    cold = timed_run(
+        "nbgrader autograde",
+        [str(BIN / "nbgrader"), "autograde", ASSIGNMENT],
+        stock,
+        warm_dir / "none",
+    )
+    print(f"timing {' '.join(course_command[1:])} (warm kernels) ...", flush=True)
+    warm = timed_run("course autograde", course_command, fast, warm_dir)
+    compared = compare_grades(stock, fast)
+    print("timing the floor (the cells alone, one process, imports done) ...", flush=True)
+    all_cells, answer_cells = floor_seconds(cohort)
+    floor = all_cells / cores
+    print_report(
+        args.students, cores, workers, cold, warm, compared, all_cells, answer_cells, floor
+    )
+
+
+def print_report(students: int, cores: int, workers: int | None, cold: RunFigures,
+                 warm: RunFigures, compared: int, all_cells: float, answer_cells: float,
+                 floor: float) -> None:  # fmt: skip
+    """The figures, then the targets of the issue against them."""
+    print()
+    print(f"{students} submissions of {NOTEBOOK_ID}, {cores} cores, "
+          f"course autograde workers: {workers or 'no --workers option'}")  # fmt: skip
+    print(f"grades identical: yes ({compared} grade cells compared)")
+    print(f"{'':22}{'wall s':>9}{'nb/min':>9}{'CPU s/nb':>10}{'peak PSS MiB':>14}"
+          f"{'grader RSS':>12}{'kernel RSS':>12}{'server RSS':>12}")  # fmt: skip
+    for run in (cold, warm):
+        m = run.memory
+        per_notebook = run.cpu / run.notebooks
+        print(
+            f"{run.label:22}{run.wall:9.1f}{run.per_minute:9.1f}{per_notebook:10.2f}"
+            f"{m.total_pss:14.0f}{m.grader_rss:12.0f}{m.kernel_rss:12.0f}{m.server_rss:12.0f}"
+        )
+    ratio = warm.per_minute / cold.per_minute
+    print(f"throughput ratio (course / stock): {ratio:.2f}x")
+    print(
+        f"floor: the cells alone took {all_cells:.1f} s ({answer_cells:.1f} s in answer cells; "
+        f"the rest is the tests, hidden ones included) -> {floor:.1f} s on {cores} cores"
+    )
+    print(f"course autograde wall / floor: {warm.wall / floor:.2f}")
+    # A fork starts with the server's pages, shared: what a kernel has beyond the server's
+    # RSS is what the student's code (and the tests) allocated.
+    students_own = max(warm.memory.kernel_rss - warm.memory.server_rss, 0.0)
+    concurrent = workers or 1
+    overhead = warm.memory.total_pss - concurrent * students_own
+    print(f"memory: peak {warm.memory.total_pss:.0f} MiB PSS for the server, "
+          f"{warm.memory.graders} grader processes and their kernels; the students' code "
+          f"used about {students_own:.0f} MiB per kernel, {concurrent} at a time -> "
+          f"{overhead:.0f} MiB besides it")  # fmt: skip
+    print(f"targets: throughput >= 5x: {'met' if ratio >= 5 else 'NOT met'}; "
+          f"wall <= 1.5x floor: {'met' if warm.wall <= 1.5 * floor else 'NOT met'}; "
+          f"memory <= 1024 MiB besides the students' code: "
+          f"{'met' if overhead <= 1024 else 'NOT met'}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
