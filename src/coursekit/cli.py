@@ -15,7 +15,7 @@ from coursekit.check import check_notebook
 from coursekit.course import Course, locate_course
 from coursekit.demo import run_demo
 from coursekit.errors import CourseError
-from coursekit.export import export_grades
+from coursekit.export import LMS_FORMATS, export_cell_grades, export_grades, export_lms
 from coursekit.feedback import generate_feedback
 from coursekit.release import release_assignment
 from coursekit.render import (
@@ -28,6 +28,7 @@ from coursekit.render import (
     render_summary,
 )
 from coursekit.render_calibration import render_calibration
+from coursekit.report_html import render_report_summary, write_report
 from coursekit.results import StudentOutcome
 from coursekit.summary import summarize_assignment
 
@@ -43,6 +44,9 @@ examples:
   course autograde lecture1 --student s1 --student s2
   course feedback lecture1                feedback/<student>/lecture1/*.html
   course export lecture1 --to grades.csv  one row per student and notebook
+  course export lecture1 --format cells   one row per student, notebook and grade cell
+  course export lecture1 --format canvas --column "Lecture 1 (4242)"   for Canvas's import
+  course report lecture1                  report/lecture1.html: scores, tests, flags, pairs
   course demo --dir /tmp/demo             the whole pipeline on a synthetic cohort
   course summary lecture1                 the notebooks, graded cells and points (Markdown)
   course calibrate lecture1 --seeds 30    tolerances vs correct answers, and answer variants
@@ -57,6 +61,15 @@ exit codes:
 
 
 QUIET_HELP = "no progress and no notes; results and errors are still printed"
+
+
+# `course export --format`: the file each format writes unless --to says otherwise.
+EXPORT_FILES = {
+    "notebooks": "grades.csv",
+    "cells": "grades_cells.csv",
+    "moodle": "grades_moodle.csv",
+    "canvas": "grades_canvas.csv",
+}
 
 
 class Parser(argparse.ArgumentParser):
@@ -148,7 +161,34 @@ def build_parser() -> argparse.ArgumentParser:
         optional=True,
     )
     export.add_argument(
-        "--to", dest="path", type=Path, default=None, help="CSV path (default: <course>/grades.csv)"
+        "--to",
+        dest="path",
+        type=Path,
+        default=None,
+        help="CSV path (default: <course>/grades.csv, grades_cells.csv, grades_moodle.csv, ...)",
+    )
+    export.add_argument(
+        "--format",
+        dest="export_format",
+        choices=EXPORT_FILES,
+        default="notebooks",
+        help="notebooks: per student and notebook; cells: per grade cell; moodle, canvas: "
+        "the assignment's total in that LMS's gradebook import format",
+    )
+    export.add_argument(
+        "--column",
+        default=None,
+        help="moodle/canvas: the grade column's header (default: the assignment id); for "
+        "Canvas, 'Name (canvas assignment id)' updates that assignment",
+    )
+    report = add_command(
+        sub,
+        "report",
+        "write the grade report: an HTML page with PNG figures",
+        "course report lecture1 --to /tmp/lecture1-report",
+    )
+    report.add_argument(
+        "--to", dest="directory", type=Path, default=None, help="folder (default: <course>/report)"
     )
     demo = add_command(
         sub,
@@ -240,11 +280,26 @@ def cmd_feedback(course: Course, args: argparse.Namespace) -> int:
 
 
 def cmd_export(course: Course, args: argparse.Namespace) -> int:
-    """Export grades to CSV."""
-    path = args.path or course.root / "grades.csv"
-    rows = export_grades(course, args.assignment_id, path)
-    print(render_grade_rows(rows))
-    print(f"Grades written to {path}")
+    """Export grades to CSV in the chosen format."""
+    path = args.path or course.root / EXPORT_FILES[args.export_format]
+    if args.export_format in LMS_FORMATS:
+        result = export_lms(course, args.assignment_id, args.export_format, path, args.column)
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"{result.students} students' grades written for {result.lms} to {path}")
+    elif args.export_format == "cells":
+        cell_rows = export_cell_grades(course, args.assignment_id, path)
+        print(f"{len(cell_rows)} grade cells written to {path}")
+    else:
+        rows = export_grades(course, args.assignment_id, path)
+        print(render_grade_rows(rows))
+        print(f"Grades written to {path}")
+    return EXIT_OK
+
+
+def cmd_report(course: Course, args: argparse.Namespace) -> int:
+    """Write the grade report; flags are for people to read, not a failure."""
+    print(render_report_summary(write_report(course, args.assignment_id, args.directory)))
     return EXIT_OK
 
 
@@ -311,6 +366,7 @@ COMMANDS = {
     "autograde": cmd_autograde,
     "feedback": cmd_feedback,
     "export": cmd_export,
+    "report": cmd_report,
     "demo": cmd_demo,
     "summary": cmd_summary,
     "calibrate": cmd_calibrate,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime
 import re
 import warnings
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
 from coursekit.errors import NbgraderError
-from coursekit.results import CellScore, NotebookScore
+from coursekit.results import CellScore, NotebookScore, StudentInfo
 
 if TYPE_CHECKING:  # course.py imports this module to resolve its layout
     from coursekit.course import Course
@@ -206,3 +207,40 @@ def grade_cell_scores(nb: NotebookNode) -> dict[str, tuple[float | None, float]]
                 float(max_score),
             )
     return scores
+
+
+def read_students(course: Course) -> tuple[StudentInfo, ...]:
+    """The gradebook's students (names, email, LMS user id), sorted by student_id."""
+    with Gradebook(course.db_url, course.layout.course_id) as gradebook:
+        return tuple(
+            sorted(
+                (
+                    StudentInfo(s.id, s.first_name, s.last_name, s.email, s.lms_user_id)
+                    for s in gradebook.students
+                ),
+                key=lambda info: info.student_id,
+            )
+        )
+
+
+def read_duedate(course: Course, assignment_id: str, student_id: str) -> datetime.datetime | None:
+    """The student's due date (extension included) in naive UTC as nbgrader keeps it, or None."""
+    with Gradebook(course.db_url, course.layout.course_id) as gradebook:
+        try:
+            assignment = gradebook.find_assignment(assignment_id)
+        except MissingEntry:
+            return None
+        if assignment.duedate is None:
+            return None
+        try:
+            return gradebook.find_submission(assignment_id, student_id).duedate
+        except MissingEntry:
+            return assignment.duedate
+
+
+def parse_timestamp(text: str) -> datetime.datetime:
+    """A timestamp.txt's text in naive UTC, read as nbgrader reads it (ValueError if unreadable)."""
+    try:
+        return nbgrader_utils.parse_utc(text.strip())
+    except (ValueError, OverflowError) as error:
+        raise ValueError(f"unreadable timestamp {text.strip()!r}: {error}") from error

@@ -423,3 +423,121 @@ class NotebookCheck:
     def ok(self) -> bool:
         """Whether every visible test passed."""
         return all(test.status is CheckStatus.PASSED for test in self.tests)
+
+
+@dataclass(frozen=True)
+class CellGradeRow:
+    """One grade cell of one student's notebook, as exported (auto: a test; manual: written)."""
+
+    assignment_id: str
+    student_id: str
+    notebook_id: str
+    grade_id: str
+    score: float
+    max_score: float
+    kind: str  # "auto" or "manual"
+    needs_manual_grade: bool
+    failed: bool
+
+
+@dataclass(frozen=True)
+class LmsExport:
+    """A gradebook import file written for an LMS, and what a person should check before upload."""
+
+    lms: str
+    path: str
+    students: int
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SimilarPair:
+    """Two students whose own answer code in one notebook is alike (for a TA to look at)."""
+
+    notebook_id: str
+    student_a: str
+    student_b: str
+    similarity: float
+    own_tokens_a: int
+    own_tokens_b: int
+
+
+class FlagKind(StrEnum):
+    """Why a submission is listed for a person to look at."""
+
+    REJECTED = "rejected"  # handed in, never autograded: inspection found it unfit
+    FAILED = "failed"  # nbgrader failed on it: in the gradebook without an autograded notebook
+    ERROR = "error"  # a cell raised something other than a failed assertion
+    TIMEOUT = "timeout"  # a cell ran past the course's Execute.timeout
+    TAMPERING = "tampering"  # test or locked cells deleted or edited (nbgrader restored them)
+    LATE = "late"  # timestamp.txt after the due date (with any extension)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One reason to look at one student's notebook; feedback: its feedback HTML, if written."""
+
+    student_id: str
+    notebook_id: str
+    kind: FlagKind
+    detail: str
+    feedback: str | None = None
+
+
+@dataclass(frozen=True)
+class TestPassRate:
+    """One autograded test cell: of the graded notebooks, how many earned its full points."""
+
+    notebook_id: str
+    grade_id: str
+    points: float
+    passed: int
+    graded: int
+
+    @property
+    def rate(self) -> float | None:
+        """passed / graded; None when no notebook was graded."""
+        return self.passed / self.graded if self.graded else None
+
+
+@dataclass(frozen=True)
+class NotebookTiming:
+    """Seconds the kernel spent executing one autograded notebook's cells; None: not recorded."""
+
+    student_id: str
+    notebook_id: str
+    seconds: float | None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the grade report of one assignment shows, computed, not yet rendered."""
+
+    assignment_id: str
+    notebook_ids: tuple[str, ...]
+    rows: tuple[GradeRow, ...]
+    pass_rates: tuple[TestPassRate, ...]
+    timings: tuple[NotebookTiming, ...]
+    flags: tuple[Flag, ...]
+    similar_pairs: tuple[SimilarPair, ...]
+    similarity_threshold: float
+
+
+@dataclass(frozen=True)
+class StudentInfo:
+    """A student as the gradebook knows them (None where nbgrader holds nothing)."""
+
+    student_id: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    lms_user_id: str | None
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """A written report: its HTML page, the PNG figures beside it, and what it shows."""
+
+    page: str
+    figures: tuple[str, ...]
+    data: ReportData
