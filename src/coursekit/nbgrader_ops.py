@@ -7,7 +7,7 @@ import copy
 import datetime
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -244,3 +244,14 @@ def parse_timestamp(text: str) -> datetime.datetime:
         return nbgrader_utils.parse_utc(text.strip())
     except (ValueError, OverflowError) as error:
         raise ValueError(f"unreadable timestamp {text.strip()!r}: {error}") from error
+
+
+def update_or_create_students(
+    course: Course, students: Sequence[StudentInfo], columns: Sequence[str]
+) -> None:
+    """Add or update students in the gradebook, setting only the given columns."""
+    with quiet_nbgrader(), Gradebook(course.db_url, course.layout.course_id) as gradebook:
+        for student in students:
+            gradebook.update_or_create_student(
+                student.student_id, **{name: getattr(student, name) for name in columns}
+            )

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from coursekit.results import (
     AutogradeReport,
     CheckStatus,
+    CollectReport,
     FeedbackReport,
     GradeRow,
     NotebookCheck,
     NotebookSummary,
     ReleaseReport,
+    RosterImport,
     Status,
     StudentOutcome,
 )
@@ -175,4 +177,62 @@ def render_check(check: NotebookCheck, quiet: bool = False) -> str:
         lines.append(
             "Hidden tests run at grading: passing the visible checks does not guarantee full marks."
         )
+    return "\n".join(lines)
+
+
+def render_collect(report: CollectReport) -> str:
+    """Each student's collected notebooks and action, then everything not collected, and why."""
+    lines = [f"Collect of {report.assignment_id} from {report.archive} ({report.layout} layout)"]
+    rows = []
+    for student in report.students:
+        when = f"{student.timestamp:%Y-%m-%d %H:%M:%S} UTC" if student.timestamp else "-"
+        note = student.reason + ("; marked LATE by the LMS" if student.late else "")
+        notebooks = ", ".join(n.notebook_id for n in student.notebooks) or "-"
+        rows.append(
+            [student.student_id, student.lms_name, student.action.value, when, notebooks, note]
+        )
+    lines.append(
+        format_table(["student", "lms name", "action", "timestamp", "notebooks", "note"], rows)
+    )
+    for student in report.students:
+        for notebook in student.notebooks:
+            if notebook.filename != f"{notebook.notebook_id}.ipynb" or notebook.passed_over:
+                others = (
+                    f" (latest of: {', '.join(notebook.passed_over)})"
+                    if notebook.passed_over
+                    else ""
+                )
+                lines.append(
+                    f"  {student.student_id}: {notebook.notebook_id} <- {notebook.source}{others}"
+                )
+    sections = [
+        ("REFUSED (unsafe, not extracted)", [f"{e.path}: {e.reason}" for e in report.refused]),
+        ("NOT MAPPED to a student", [f"{e.path}: {e.reason}" for e in report.unmapped]),
+        (
+            "NOT MATCHED to a notebook of the assignment",
+            [f"{s.student_id}: {path}" for s in report.students for path in s.unmatched],
+        ),
+        ("ignored", [f"{e.path}: {e.reason}" for e in report.ignored]),
+        ("no submission in the archive", list(report.missing)),
+    ]
+    for title, items in sections:
+        if items:
+            lines.append(f"{title} ({len(items)}):")
+            lines.extend(f"  {item}" for item in items)
+    return "\n".join(lines)
+
+
+def render_roster_import(report: RosterImport) -> str:
+    """Who was added, updated or left as is, and the columns that were not used."""
+    lines = [f"Roster import from {report.source}"]
+    for title, ids in (
+        ("added", report.added),
+        ("updated", report.updated),
+        ("unchanged", report.unchanged),
+    ):
+        lines.append(f"  {title} ({len(ids)}): {', '.join(ids) or '-'}")
+    if report.ignored_columns:
+        lines.append(f"  ignored columns: {', '.join(report.ignored_columns)}")
+    if report.missing_columns:
+        lines.append(f"  no column for: {', '.join(report.missing_columns)}")
     return "\n".join(lines)
