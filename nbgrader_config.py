@@ -28,6 +28,14 @@ c.Execute.timeout = 180
 # buried the grading output in noise. Student output is unaffected (it is not kernel logging).
 c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]
 
+# Warm kernels (README, "Warm kernels and the autograde benchmark"): each notebook still runs
+# in a fresh process of its own, forked from a server that imported NumPy, TensorFlow and Keras
+# once (src/coursekit/warm), instead of a new kernel importing them for seconds. Stock
+# `nbgrader autograde` and `course` both start kernels by this name. Grades equal the cold
+# kernels' to the bit of every trained weight (tests/test_warm_kernels.py). Opt out: "python3"
+# (cold kernels, as stock nbgrader starts them).
+c.Execute.kernel_name = "python3-warm"
+
 c.ClearSolutions.code_stub = {
     "python": "# YOUR CODE HERE\nraise NotImplementedError()",
 }
