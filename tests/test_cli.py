@@ -15,6 +15,7 @@ from coursekit.results import (
     CalibrationReport,
     CellCheck,
     CheckStatus,
+    CollectReport,
     DemoResult,
     FeedbackReport,
     LmsExport,
@@ -25,6 +26,8 @@ from coursekit.results import (
     ReleaseReport,
     ReportData,
     ReportFiles,
+    RosterImport,
+    SkippedEntry,
     Status,
     StudentOutcome,
     ToleranceCalibration,
@@ -58,6 +61,8 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         "run_demo": DemoResult("demo", (), (), (), "demo/grades.csv", ()),
         "summarize_assignment": (),
         "calibrate_assignment": CalibrationReport(TINY_ASSIGNMENT, ()),
+        "collect_submissions": CollectReport(TINY_ASSIGNMENT, "subs.zip", "plain", ()),
+        "import_roster": RosterImport("students.csv", ("s1",), (), ()),
     }
     for name, result in clean.items():
         monkeypatch.setattr(cli, name, recorder(name, result))
@@ -142,6 +147,19 @@ MAPPINGS = [
         lambda root: [Path("elsewhere")],
         {"progress": cli.print_progress},
     ),
+    (
+        ["collect", "ps1", "subs.zip"],
+        "collect_submissions",
+        lambda root: ["ps1", Path("subs.zip")],
+        {"roster": None, "timezone": "UTC"},
+    ),
+    (
+        ["collect", "ps1", "downloads", "--roster", "r.csv", "--timezone", "Europe/Berlin"],
+        "collect_submissions",
+        lambda root: ["ps1", Path("downloads")],
+        {"roster": Path("r.csv"), "timezone": "Europe/Berlin"},
+    ),
+    (["roster", "import", "s.csv"], "import_roster", lambda root: [Path("s.csv")], {}),
 ]
 
 
@@ -217,6 +235,11 @@ def test_help_shows_an_example_per_subcommand(capsys: pytest.CaptureFixture[str]
             ),
         ),
         ("run_demo", ["demo"], DemoResult("demo", (), (), (), "g.csv", ("demo_blank: 3 points",))),
+        (
+            "collect_submissions",
+            ["collect", "ps1", "subs.zip"],
+            CollectReport("ps1", "subs.zip", "moodle", (), unmapped=(SkippedEntry("x", "who"),)),
+        ),
         (
             "calibrate_assignment",
             ["calibrate", "ps1"],

@@ -12,6 +12,7 @@ from typing import NoReturn
 from coursekit.autograde import autograde_assignment
 from coursekit.calibrate import calibrate_assignment
 from coursekit.check import check_notebook
+from coursekit.collect import collect_submissions
 from coursekit.course import Course, locate_course
 from coursekit.demo import run_demo
 from coursekit.errors import CourseError
@@ -21,15 +22,18 @@ from coursekit.release import release_assignment
 from coursekit.render import (
     render_autograde,
     render_check,
+    render_collect,
     render_feedback,
     render_grade_rows,
     render_progress,
     render_release,
+    render_roster_import,
     render_summary,
 )
 from coursekit.render_calibration import render_calibration
 from coursekit.report_html import render_report_summary, write_report
 from coursekit.results import StudentOutcome
+from coursekit.roster import import_roster
 from coursekit.summary import summarize_assignment
 
 EXIT_OK = 0
@@ -52,6 +56,8 @@ examples:
   course calibrate lecture1 --seeds 30    tolerances vs correct answers, and answer variants
   course feedback lecture1 --show-hidden-tests   feedback that shows the hidden tests too
   course check exercise_0_python.ipynb    (students) run the visible tests before submitting
+  course roster import students.csv       students (id, names, email) into the gradebook
+  course collect lecture1 submissions.zip a Moodle/Canvas/plain download into submitted/
 
 exit codes:
   0  everything went through
@@ -236,6 +242,42 @@ def build_parser() -> argparse.ArgumentParser:
         assignment=False,
     )
     check.add_argument("notebook", metavar="NOTEBOOK", type=Path, help="the .ipynb to check")
+    collect = add_command(
+        sub,
+        "collect",
+        "put an LMS bulk download (Moodle, Canvas, a folder per student) into submitted/",
+        "course collect lecture1 ~/Downloads/submissions.zip --timezone Europe/Berlin",
+    )
+    collect.add_argument(
+        "archive", metavar="ARCHIVE", type=Path, help="the LMS's zip, or the folder it unpacks to"
+    )
+    collect.add_argument(
+        "--roster",
+        metavar="CSV",
+        type=Path,
+        default=None,
+        help="map students through this CSV (default: the gradebook's students)",
+    )
+    collect.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        default="UTC",
+        help="the time zone the zip's dates are in, e.g. Europe/Berlin (default: UTC)",
+    )
+    roster = add_command(
+        sub,
+        "roster",
+        "the course's students in the gradebook",
+        "course roster import students.csv",
+        assignment=False,
+    )
+    roster_actions = roster.add_subparsers(dest="roster_action", required=True, parser_class=Parser)
+    roster_import = roster_actions.add_parser(
+        "import",
+        help="add or update students from a CSV: id, first name, last name, email, lms_user_id",
+        epilog="example: course roster import students.csv",
+    )
+    roster_import.add_argument("csv_path", metavar="CSV", type=Path, help="the roster file")
     return parser
 
 
@@ -358,6 +400,21 @@ def cmd_check(course: Course | None, args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_PARTIAL
 
 
+def cmd_collect(course: Course, args: argparse.Namespace) -> int:
+    """Collect an LMS download; 2 if anything was refused, not mapped or not matched."""
+    report = collect_submissions(
+        course, args.assignment_id, args.archive, roster=args.roster, timezone=args.timezone
+    )
+    print(render_collect(report))
+    return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
+def cmd_roster(course: Course, args: argparse.Namespace) -> int:
+    """Import a roster CSV into the gradebook (the only roster action)."""
+    print(render_roster_import(import_roster(course, args.csv_path)))
+    return EXIT_OK
+
+
 # Commands a student runs outside any course: no nbgrader_config.py is looked for.
 COURSELESS = {"check"}
 
@@ -371,6 +428,8 @@ COMMANDS = {
     "summary": cmd_summary,
     "calibrate": cmd_calibrate,
     "check": cmd_check,
+    "collect": cmd_collect,
+    "roster": cmd_roster,
 }
 
 
