@@ -119,6 +119,7 @@ def test_moodle_namesakes_are_reported_never_guessed(
     assert not submitted(tiny_course, "s003").exists()
     assert not submitted(tiny_course, "s004").exists()
     assert [s.student_id for s in report.students] == ["s002"]
+    assert "s003" not in report.missing and "s004" not in report.missing
     assert not report.ok
 
 

@@ -30,9 +30,10 @@ EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 
 @dataclass(frozen=True)
 class NoStudent:
-    """Why a file maps to no roster student (none fits, or several do)."""
+    """Why a file maps to no roster student (none fits, or several do: the candidates)."""
 
     reason: str
+    candidates: tuple[str, ...] = ()
 
 
 class NameIndex:
@@ -54,7 +55,8 @@ class NameIndex:
             if found:
                 return NoStudent(
                     f"ambiguous: {len(found)} roster students ({', '.join(found)}) are named "
-                    f"{owner!r} {hint}"
+                    f"{owner!r} {hint}",
+                    tuple(found),
                 )
         return NoStudent(f"no roster student is named {owner!r} {hint}")
 
@@ -243,6 +245,7 @@ def collect_submissions(
             )
         found: dict[str, list[LmsFile]] = defaultdict(list)
         unmapped: list[SkippedEntry] = []
+        candidates: set[str] = set()  # namesakes of an unmapped file: not "missing"
         for entry in entries:
             parsed = lms_formats.PARSERS[layout](entry)
             if isinstance(parsed, str):
@@ -251,6 +254,7 @@ def collect_submissions(
             student_id = index.student_for(parsed, layout)
             if isinstance(student_id, NoStudent):
                 unmapped.append(SkippedEntry(entry.path, student_id.reason))
+                candidates.update(student_id.candidates)
             else:
                 found[student_id].append(parsed)
         outcomes, refused = [], list(reader.refused)
@@ -269,5 +273,5 @@ def collect_submissions(
         refused=tuple(refused),
         unmapped=tuple(unmapped),
         ignored=tuple(ignored),
-        missing=tuple(sorted(index.ids - set(found))),
+        missing=tuple(sorted(index.ids - set(found) - candidates)),
     )
