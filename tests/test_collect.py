@@ -502,3 +502,27 @@ def test_a_gradebook_id_that_is_no_folder_name_is_not_written_to(
     assert "cannot name a folder" in unmapped.reason
     assert not (released_tiny_course.root / "evil").exists()
     assert report.students == ()
+
+
+def test_several_notebooks_per_student_each_go_to_their_notebook(
+    tiny_course: Course, roster_csv: Path, tmp_path: Path
+) -> None:
+    source = tiny_course.source_dir(TINY_ASSIGNMENT)
+    (source / "geometry.ipynb").write_bytes((source / NB).read_bytes())
+    archive = canvas_zip(
+        tmp_path / "c.zip",
+        [
+            CanvasSubmission(
+                "limaana",
+                12,
+                {"Copy of geometry.ipynb": answer("geo"), "arith (2).ipynb": answer("ar")},
+            )
+        ],
+        WEDNESDAY,
+    )
+    report = collect_submissions(tiny_course, TINY_ASSIGNMENT, archive, roster=roster_csv)
+
+    assert [n.notebook_id for n in report.students[0].notebooks] == ["arith", "geometry"]
+    folder = submitted(tiny_course, "s002")
+    assert (folder / NB).read_bytes() == answer("ar")
+    assert (folder / "geometry.ipynb").read_bytes() == answer("geo")

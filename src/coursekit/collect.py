@@ -228,9 +228,9 @@ def collect_submissions(
 ) -> CollectReport:
     """Map an LMS download's files to roster students and store each one's latest notebooks."""
     notebook_ids = course.notebook_ids(assignment_id)
-    students = load_roster(course, roster)
-    index = RosterIndex(students)
-    with open_archive(archive, limits, timezone) as reader:
+    with open_archive(archive, limits, timezone) as reader:  # a bad archive fails first
+        students = load_roster(course, roster)
+        index = RosterIndex(students)
         ignored = [
             SkippedEntry(e.path, "system file") for e in reader.entries if lms_formats.is_noise(e)
         ]
