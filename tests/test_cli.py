@@ -32,6 +32,7 @@ from coursekit.results import (
     StudentOutcome,
     ToleranceCalibration,
 )
+from coursekit.workers import ExecutorSpec
 
 Calls = list[tuple[str, tuple, dict]]
 
@@ -82,13 +83,28 @@ MAPPINGS = [
         ["autograde", "ps1"],
         "autograde_assignment",
         lambda root: ["ps1", None],
-        {"progress": cli.print_progress},
+        {"progress": cli.AutogradeProgressPrinter(), "executor": ExecutorSpec()},
+    ),
+    (
+        ["autograde", "ps1", "--workers", "3", "--scheduler", "tcp://h:1", "--executor", "dask"],
+        "autograde_assignment",
+        lambda root: ["ps1", None],
+        {
+            "progress": cli.AutogradeProgressPrinter(),
+            "executor": ExecutorSpec(name="dask", workers=3, scheduler="tcp://h:1"),
+        },
+    ),
+    (
+        ["autograde", "ps1", "--quiet"],
+        "autograde_assignment",
+        lambda root: ["ps1", None],
+        {"progress": None, "executor": ExecutorSpec()},
     ),
     (
         ["autograde", "ps1", "--student", "a", "--student", "b"],
         "autograde_assignment",
         lambda root: ["ps1", ["a", "b"]],
-        {"progress": cli.print_progress},
+        {"progress": cli.AutogradeProgressPrinter(), "executor": ExecutorSpec()},
     ),
     (["feedback", "ps1"], "generate_feedback", lambda root: ["ps1"], {"show_hidden_tests": False}),
     (
@@ -186,7 +202,16 @@ def test_course_is_found_from_a_subfolder(
     assert calls[0][1][0].root == tiny_course_dir.resolve()
 
 
-@pytest.mark.parametrize("argv", [[], ["bogus"], ["release"], ["autograde", "ps1", "--x"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["bogus"],
+        ["release"],
+        ["autograde", "ps1", "--x"],
+        ["autograde", "ps1", "--workers", "0"],
+    ],
+)
 def test_usage_error_exits_1(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.main(argv)

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
@@ -18,6 +19,7 @@ from coursekit.demo import run_demo
 from coursekit.errors import CourseError
 from coursekit.export import LMS_FORMATS, export_cell_grades, export_grades, export_lms
 from coursekit.feedback import generate_feedback
+from coursekit.progress import ProgressMeter
 from coursekit.release import release_assignment
 from coursekit.render import (
     render_autograde,
@@ -26,15 +28,18 @@ from coursekit.render import (
     render_feedback,
     render_grade_rows,
     render_progress,
+    render_progress_bar,
+    render_progress_log_line,
     render_release,
     render_roster_import,
     render_summary,
 )
 from coursekit.render_calibration import render_calibration
 from coursekit.report_html import render_report_summary, write_report
-from coursekit.results import StudentOutcome
+from coursekit.results import Status, StudentOutcome
 from coursekit.roster import import_roster
 from coursekit.summary import summarize_assignment
+from coursekit.workers import ExecutorSpec
 
 EXIT_OK = 0
 EXIT_USAGE = 1  # bad arguments or course config: a message, no traceback
@@ -46,6 +51,8 @@ examples:
   course release lecture1 --no-execute    only check it for leaks (fast)
   course autograde lecture1               grade every submitted/*/lecture1
   course autograde lecture1 --student s1 --student s2
+  course autograde lecture1 --workers 8   8 students at a time (default: every core)
+  course autograde lecture1 --scheduler tcp://head:8786   on a Dask cluster
   course feedback lecture1                feedback/<student>/lecture1/*.html
   course export lecture1 --to grades.csv  one row per student and notebook
   course export lecture1 --format cells   one row per student, notebook and grade cell
@@ -152,6 +159,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=None,
         help="grade only this student (repeatable); default: every submission",
+    )
+    autograde.add_argument(
+        "--workers",
+        metavar="N",
+        type=positive_int,
+        default=None,
+        help="students graded at once, each in its own process; 1 grades in this process "
+        "(default: c.CourseKit.autograde_workers, else every available core)",
+    )
+    autograde.add_argument(
+        "--scheduler",
+        metavar="URL",
+        default=None,
+        help="grade on the Dask cluster of this scheduler, e.g. tcp://head:8786; its workers "
+        "must see the course folder (default: c.CourseKit.dask_scheduler)",
+    )
+    autograde.add_argument(
+        "--executor",
+        metavar="NAME",
+        default=None,
+        help="inline, local (process pool), dask (--scheduler's cluster, else a LocalCluster "
+        "of --workers processes) or a factory 'package.module:callable' (default: chosen "
+        "from --scheduler and --workers)",
     )
     feedback = add_command(sub, "feedback", "write feedback HTML", "course feedback lecture1")
     feedback.add_argument(
@@ -305,10 +335,41 @@ def print_progress(done: int, total: int, outcome: StudentOutcome) -> None:
     print(render_progress(done, total, outcome), file=sys.stderr, flush=True)
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
+@dataclass
+class AutogradeProgressPrinter:
+    """Autograde progress on stderr: a bar redrawn in place on a terminal, else one line each."""
+
+    meter: ProgressMeter = field(default_factory=ProgressMeter, compare=False)
+
+    def __call__(self, done: int, total: int, outcome: StudentOutcome) -> None:
+        progress = self.meter.update(done, total, outcome)
+        stream = sys.stderr
+        if not stream.isatty():  # a CI log: lines, never carriage returns
+            print(render_progress_log_line(progress), file=stream, flush=True)
+            return
+        clear = "\r\x1b[K"  # back to the line's start, erase it
+        if outcome.status is not Status.GRADED:  # who failed stays on screen above the bar
+            stream.write(f"{clear}{render_progress(done, total, outcome)}\n")
+        end = "\n" if done == total else ""
+        stream.write(f"{clear}{render_progress_bar(progress)}{end}")
+        stream.flush()
+
+
 def cmd_autograde(course: Course, args: argparse.Namespace) -> int:
     """Autograde submissions; 2 if any was rejected or failed."""
     report = autograde_assignment(
-        course, args.assignment_id, args.student_ids, progress=unless_quiet(args, print_progress)
+        course,
+        args.assignment_id,
+        args.student_ids,
+        progress=unless_quiet(args, AutogradeProgressPrinter()),
+        executor=ExecutorSpec(name=args.executor, workers=args.workers, scheduler=args.scheduler),
     )
     print(render_autograde(report))
     return EXIT_OK if report.all_graded else EXIT_PARTIAL

@@ -19,6 +19,7 @@ from nbgrader.api import Gradebook, MissingEntry, SubmittedNotebook
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
@@ -30,6 +31,16 @@ if TYPE_CHECKING:  # course.py imports this module to resolve its layout
 
 # How much of nbgrader's log an error message carries: enough for the traceback's end.
 LOG_TAIL_LINES = 30
+
+# The course id nbgrader's SaveAutoGrades opens the gradebook with (Gradebook's default).
+DEFAULT_COURSE_ID = "default_course"
+# How long a grading process waits for another's write to the SQLite gradebook before it fails
+# with "database is locked". Python's sqlite3 waits 5 s by default. Each of nbgrader's writes
+# is a short transaction (a student row, one submission with its grade rows, one commit per
+# grade cell), so waits are milliseconds; 5 s is still too close when a cohort of tiny
+# notebooks has every worker committing at once on a loaded or networked disk. 120 s covers
+# any queue of writers and still ends a lock that is really stuck.
+SQLITE_BUSY_TIMEOUT_S = 120
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,29 @@ def make_api(course: Course) -> NbGraderAPI:
     coursedir = CourseDirectory(config=course.config)
     coursedir.root = str(course.root)
     return NbGraderAPI(coursedir=coursedir, config=course.config)
+
+
+def concurrent_db_url(db_url: str) -> str:
+    """The gradebook URL for grading processes running at once: SQLite waits for locks longer."""
+    url = make_url(db_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return db_url
+    # Workers may run in another folder (Dask workers do): a relative SQLite path means the
+    # file relative to this process, as it would for a sequential run.
+    database = url.database if url.query.get("uri") else str(Path(url.database).resolve())
+    query = {"timeout": str(SQLITE_BUSY_TIMEOUT_S)} | dict(url.query)
+    return url.set(database=database, query=query).render_as_string(hide_password=False)
+
+
+def prepare_gradebook(course: Course) -> None:
+    """Create the gradebook's tables and course rows once, before grading processes share it."""
+    # Opening a Gradebook creates whatever tables, alembic version and course row it lacks; the
+    # autograde of each student opens it with the course's id and (SaveAutoGrades) nbgrader's
+    # default one. On a gradebook that lacks them, workers opening it at once would race to
+    # create them (two INSERTs of one course row: IntegrityError); done here, workers only read.
+    with quiet_nbgrader():
+        for course_id in (course.layout.course_id, DEFAULT_COURSE_ID):
+            Gradebook(concurrent_db_url(course.db_url), course_id).close()
 
 
 def log_tail(result: dict[str, object], lines: int = LOG_TAIL_LINES) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from coursekit.progress import AutogradeProgress
 from coursekit.results import (
     AutogradeReport,
     CheckStatus,
@@ -114,6 +115,40 @@ def render_progress(done: int, total: int, outcome: StudentOutcome) -> str:
     most = sum(score.max_auto_score for score in outcome.scores)
     scored = f", auto {points(auto)}/{points(most)}" if outcome.scores else ""
     return f"[{done}/{total}] {outcome.student_id}: {outcome.status.value}{scored}"
+
+
+def duration(seconds: float | None) -> str:
+    """A duration as 1h02m, 3m05s or 42s; '?' when unknown."""
+    if seconds is None:
+        return "?"
+    whole = round(seconds)
+    hours, minutes, secs = whole // 3600, whole % 3600 // 60, whole % 60
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def progress_figures(progress: AutogradeProgress) -> str:
+    """Failed and rejected counts, rate per minute and time left of an autograde run."""
+    rate = progress.rate_per_minute
+    left = "done" if progress.done == progress.total else f"~{duration(progress.remaining_s)} left"
+    return (
+        f"{progress.failed} failed, {progress.rejected} rejected, "
+        f"{'?' if rate is None else f'{rate:.1f}'}/min, {left}"
+    )
+
+
+def render_progress_bar(progress: AutogradeProgress, width: int = 24) -> str:
+    """One line to redraw in place on a terminal: a bar, students done, and the figures."""
+    filled = width * progress.done // progress.total if progress.total else width
+    bar = "#" * filled + "." * (width - filled)
+    return f"[{bar}] {progress.done}/{progress.total} students, {progress_figures(progress)}"
+
+
+def render_progress_log_line(progress: AutogradeProgress) -> str:
+    """One line per finished student for logs (CI): who, how it went, and the figures."""
+    line = render_progress(progress.done, progress.total, progress.last)
+    return f"{line} ({progress_figures(progress)})"
 
 
 def graded_items(summary: NotebookSummary, autograded: bool) -> str:
