@@ -256,8 +256,10 @@ def output_flags(autograded: Mapping[tuple[str, str], NotebookNode]) -> list[Fla
                     timeouts.append(where)
                 elif ename in EXPECTED_ERRORS or ename == INTERRUPTED:
                     continue
-                elif ename == "NameError" and answer_failed and cells.is_autograded_test(cell):
-                    continue  # the test misses what a failed answer cell never defined
+                elif (
+                    ename == "NameError" and answer_failed and not cells.is_autograded_answer(cell)
+                ):
+                    continue  # a test or given cell misses what a failed answer never defined
                 else:
                     crashes.append(f"{where}: {error_line(ename, output.get('evalue', ''))}")
             answer_failed = answer_failed or (bool(errors) and cells.is_autograded_answer(cell))
