@@ -1,0 +1,142 @@
+"""The gradebook on a real PostgreSQL server (nbgrader's db_url): release, parallel autograde,
+scores and export give what the SQLite default gives.
+
+The test starts a throwaway server on a free loopback port from Debian's binaries (`bash .ci/run`
+installs them); as root it runs them as the `postgres` user, as PostgreSQL requires.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, write_tiny_course
+from test_pipeline_autograde import WRONG_ADD, source_points
+from test_submissions import duplicate_cell, edit_cell, reference_notebook
+
+from coursekit import cohort, nbgrader_ops
+from coursekit.autograde import autograde_assignment
+from coursekit.course import Course, locate_course
+from coursekit.export import export_grades
+from coursekit.results import Status
+from coursekit.workers import ExecutorSpec
+
+pytestmark = pytest.mark.slow  # starts a database server, then grades a cohort
+SERVER_USER = "postgres"  # who runs the server when the tests run as root
+DB_USER = "grader"
+
+
+def server_bin_dir() -> Path | None:
+    """The folder of initdb and pg_ctl: Debian's newest /usr/lib/postgresql/N/bin, or PATH's."""
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: p.parts[-3])
+    if debian:
+        return debian[-1].parent
+    found = shutil.which("initdb")
+    return Path(found).parent if found else None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL server on 127.0.0.1 with an empty database; its URL."""
+    bin_dir = server_bin_dir()
+    if bin_dir is None:
+        pytest.skip(
+            "!!! PostgreSQL server binaries (initdb, pg_ctl) are NOT installed, so the "
+            "PostgreSQL gradebook is NOT tested: `apt-get install -y postgresql` "
+            "(bash .ci/run does it) !!!"
+        )
+    as_root = os.geteuid() == 0
+    run_as = ["runuser", "-u", SERVER_USER, "--"] if as_root else []
+    # Not in tmp_path: pytest makes it private to root, and the server user must own its data.
+    base = Path(tempfile.mkdtemp(prefix="coursekit-pg-"))
+    data, port = base / "data", free_port()
+    if as_root:
+        shutil.chown(base, SERVER_USER)
+
+    def server(*command: str) -> None:
+        subprocess.run([*run_as, *command], check=True, capture_output=True, timeout=120)
+
+    try:
+        server(str(bin_dir / "initdb"), "-D", str(data), "-U", DB_USER, "--auth=trust")
+        options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+        pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log")]
+        server(*pg_ctl, "-o", options, "-w", "start")
+        try:
+            with psycopg.connect(
+                f"postgresql://{DB_USER}@127.0.0.1:{port}/postgres", autocommit=True
+            ) as admin:
+                admin.execute("CREATE DATABASE gradebook")
+            yield f"postgresql://{DB_USER}@127.0.0.1:{port}/gradebook"
+        finally:
+            server(*pg_ctl, "-m", "immediate", "-w", "stop")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def course_on(root: Path, db_url: str | None) -> Course:
+    """The tiny course, released, on the gradebook db_url (None: its SQLite default)."""
+    write_tiny_course(root)
+    if db_url is not None:
+        with (root / "nbgrader_config.py").open("a") as config:
+            config.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
+    course = locate_course(root)
+    nbgrader_ops.generate_assignment(course, TINY_ASSIGNMENT)
+    ref = reference_notebook(course)
+    submissions = {
+        "reference": ref,
+        "wrong_add": edit_cell(ref, "add_answer", WRONG_ADD),
+        "duplicated": duplicate_cell(ref, "add_is_sum"),
+    }
+    for student_id, nb in submissions.items():
+        cohort.write_submission(course, TINY_ASSIGNMENT, student_id, {TINY_NOTEBOOK: nb})
+    return course
+
+
+def test_postgres_gradebook_grades_in_parallel_like_sqlite(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    on_postgres = course_on(tmp_path / "postgres", postgres_url)
+    on_sqlite = course_on(tmp_path / "sqlite", None)
+    assert on_postgres.db_url == postgres_url and on_sqlite.db_url.startswith("sqlite")
+
+    report = autograde_assignment(
+        on_postgres, TINY_ASSIGNMENT, executor=ExecutorSpec(name="local", workers=2)
+    )
+    expected = autograde_assignment(on_sqlite, TINY_ASSIGNMENT)
+
+    statuses = {o.student_id: o.status for o in report.outcomes}
+    assert statuses == {
+        "duplicated": Status.REJECTED,
+        "reference": Status.GRADED,
+        "wrong_add": Status.GRADED,
+    }
+    points = source_points(on_postgres)
+    full = sum(points.values())
+    auto = {o.student_id: sum(s.auto_score for s in o.scores) for o in report.outcomes}
+    assert auto == {"duplicated": 0, "reference": full, "wrong_add": full - points["add_is_sum"]}
+    for outcome in report.outcomes:
+        assert nbgrader_ops.read_scores(
+            on_postgres, TINY_ASSIGNMENT, outcome.student_id
+        ) == nbgrader_ops.read_scores(on_sqlite, TINY_ASSIGNMENT, outcome.student_id)
+    assert [o.scores for o in report.outcomes] == [o.scores for o in expected.outcomes]
+
+    with psycopg.connect(postgres_url) as db:
+        (submissions,) = db.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone()
+    assert submissions == 2  # the rejected student never reached the gradebook
+
+    rows = export_grades(on_postgres, TINY_ASSIGNMENT, tmp_path / "grades.csv")
+    assert rows == export_grades(on_sqlite, TINY_ASSIGNMENT, tmp_path / "sqlite.csv")
+    assert (tmp_path / "grades.csv").read_text().count("\n") == 1 + len(rows)
