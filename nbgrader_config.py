@@ -80,3 +80,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["PYTHONHASHSEED"] = "0"
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 os.environ["KERAS_BACKEND"] = "tensorflow"
+
+# Fast grading, read by `course autograde` only (stock nbgrader ignores this section): how many
+# students to grade at once (default: every core this process may use), or the Dask scheduler
+# whose workers see this folder (docs/scale_out.md). The command line's --workers and
+# --scheduler win.
+# c.CourseKit.autograde_workers = 8
+# c.CourseKit.dask_scheduler = "tcp://head-node:8786"
