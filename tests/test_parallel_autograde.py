@@ -27,7 +27,7 @@ from coursekit.errors import CourseError
 from coursekit.progress import ProgressMeter
 from coursekit.render import render_progress_bar, render_progress_log_line
 from coursekit.results import Status, StudentOutcome
-from coursekit.workers import ExecutorSpec, available_cores, make_executor, resolve_spec
+from coursekit.workers import ExecutorSpec, available_cores, local, make_executor, resolve_spec
 from coursekit.workers.inline import InlineExecutor
 from coursekit.workers.local import LocalExecutor
 
@@ -268,6 +268,22 @@ def test_local_executor_runs_jobs_in_several_processes() -> None:
     with LocalExecutor(ExecutorSpec(workers=2)) as executor:
         pids = dict(executor.map_unordered(slow_pid, [0, 1, 2, 3]))
     assert sorted(pids) == [0, 1, 2, 3]
+    assert len(set(pids.values())) == 2 and os.getpid() not in pids.values()
+
+
+def test_with_another_thread_running_workers_start_from_the_fork_server() -> None:
+    """A child forked while another thread holds a lock can hang: then no plain fork."""
+    assert local.start_method() == "fork"  # pytest runs this test in its only thread
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert local.start_method() == "forkserver"
+        with LocalExecutor(ExecutorSpec(workers=2)) as executor:
+            pids = dict(executor.map_unordered(slow_pid, [0, 1, 2, 3]))
+    finally:
+        stop.set()
+        other.join()
     assert len(set(pids.values())) == 2 and os.getpid() not in pids.values()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import TypeVar
@@ -14,12 +15,20 @@ Result = TypeVar("Result")
 
 # Processes, not threads: nbgrader's apps keep global state (traitlets singletons, the log
 # handlers that NbGraderAPI swaps in to capture each call's log), so two autogrades in one
-# process would mix their logs. 'forkserver', not 'fork': the parent may run threads (a Dask
-# client's event loop, pytest's), and a child forked while another thread held a lock (the
-# logging module's, say) can hang forever. The fork server imports nbgrader once (preload), so
-# each worker starts in milliseconds rather than the ~1.5 s an import from scratch takes.
-START_METHOD = "forkserver"
-PRELOAD = ["coursekit.autograde"]
+# process would mix their logs.
+# Started by 'fork' while this process runs no other thread: workers inherit everything it has
+# imported and start at once. Measured from `course` (which imports all of coursekit.cli): the
+# first results of a 2-worker pool after 6-7 s with 'forkserver', whatever it preloads, as
+# each worker or the server imports nbgrader and the `course` script again. With other threads
+# running (a Dask client's event loop, a test runner's), a child forked while one of them held
+# a lock could hang forever: then 'forkserver', which preloads the main module and nbgrader
+# once and forks each worker from that clean process.
+PRELOAD = ["__main__", "coursekit.autograde"]
+
+
+def start_method() -> str:
+    """'fork' when this process runs a single thread, else 'forkserver'."""
+    return "fork" if threading.active_count() == 1 else "forkserver"
 
 
 class LocalExecutor(ExecutorLifecycle):
@@ -32,8 +41,9 @@ class LocalExecutor(ExecutorLifecycle):
 
     def start(self) -> None:
         """Start the pool (its processes start as jobs arrive)."""
-        context = multiprocessing.get_context(START_METHOD)
-        context.set_forkserver_preload(PRELOAD)
+        context = multiprocessing.get_context(start_method())
+        if context.get_start_method() == "forkserver":
+            context.set_forkserver_preload(PRELOAD)
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
 
     def stop(self, interrupted: bool) -> None:
