@@ -72,12 +72,23 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
 
 # argv -> (function, its arguments after the course given the course root, its kwargs)
 MAPPINGS = [
-    (["release", "ps1"], "release_assignment", lambda root: ["ps1"], {"execute": True}),
+    (
+        ["release", "ps1"],
+        "release_assignment",
+        lambda root: ["ps1"],
+        {"execute": True, "progress": cli.print_release_progress},
+    ),
     (
         ["release", "ps1", "--no-execute"],
         "release_assignment",
         lambda root: ["ps1"],
-        {"execute": False},
+        {"execute": False, "progress": cli.print_release_progress},
+    ),
+    (
+        ["release", "ps1", "--quiet"],
+        "release_assignment",
+        lambda root: ["ps1"],
+        {"execute": True, "progress": None},
     ),
     (
         ["autograde", "ps1"],

@@ -133,3 +133,11 @@ def test_a_model_answer_in_the_release_is_a_leak() -> None:
     assert check_no_leak(source, cleared).passed is True
     check = check_no_leak(source, leaky)
     assert check.passed is False and check.findings == (f"leaked: {model_answer!r}",)
+
+
+def test_release_reports_each_proven_notebook(released_tiny_course: Course) -> None:
+    told = []
+    report = release_assignment(
+        released_tiny_course, TINY_ASSIGNMENT, execute=False, progress=lambda *c: told.append(c)
+    )
+    assert told == [(1, 1, report.notebooks[0])]

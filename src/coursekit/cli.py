@@ -36,7 +36,7 @@ from coursekit.render import (
 )
 from coursekit.render_calibration import render_calibration
 from coursekit.report_html import render_report_summary, write_report
-from coursekit.results import Status, StudentOutcome
+from coursekit.results import NotebookProof, Status, StudentOutcome
 from coursekit.roster import import_roster
 from coursekit.summary import summarize_assignment
 from coursekit.workers import ExecutorSpec
