@@ -325,9 +325,20 @@ def print_message(message: str) -> None:
 
 def cmd_release(course: Course, args: argparse.Namespace) -> int:
     """Release and prove an assignment; 2 if a proof fails."""
-    report = release_assignment(course, args.assignment_id, execute=args.execute)
+    report = release_assignment(
+        course,
+        args.assignment_id,
+        execute=args.execute,
+        progress=unless_quiet(args, print_release_progress),
+    )
     print(render_release(report))
     return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
+def print_release_progress(done: int, total: int, proof: NotebookProof) -> None:
+    """Show each proven notebook on stderr: a release runs every notebook twice."""
+    state = "proven" if proof.ok else "NOT proven"
+    print(f"[{done}/{total}] {proof.notebook_id}: {state}", file=sys.stderr, flush=True)
 
 
 def print_progress(done: int, total: int, outcome: StudentOutcome) -> None:

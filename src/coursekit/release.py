@@ -24,14 +24,25 @@ BLANK_FAILS = "blank release fails its tests"
 NO_LEAK = "no solution or hidden test in the release"
 
 
-def release_assignment(course: Course, assignment_id: str, execute: bool = True) -> ReleaseReport:
+# Told after each proven notebook: (notebooks done, notebooks in all, that notebook's proof).
+ReleaseProgress = Callable[[int, int, NotebookProof], None]
+
+
+def release_assignment(
+    course: Course,
+    assignment_id: str,
+    execute: bool = True,
+    progress: ReleaseProgress | None = None,
+) -> ReleaseReport:
     """Run nbgrader generate_assignment, then prove each released notebook."""
     notebook_ids = course.notebook_ids(assignment_id)
     nbgrader_ops.generate_assignment(course, assignment_id)
-    proofs = tuple(
-        prove_notebook(course, assignment_id, notebook_id, execute) for notebook_id in notebook_ids
-    )
-    return ReleaseReport(assignment_id, str(course.release_dir(assignment_id)), proofs)
+    proofs = []
+    for done, notebook_id in enumerate(notebook_ids, start=1):
+        proofs.append(prove_notebook(course, assignment_id, notebook_id, execute))
+        if progress is not None:
+            progress(done, len(notebook_ids), proofs[-1])
+    return ReleaseReport(assignment_id, str(course.release_dir(assignment_id)), tuple(proofs))
 
 
 def prove_notebook(
