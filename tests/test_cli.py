@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -393,3 +394,18 @@ def test_damaged_source_notebook_exits_1_naming_it(
     assert cli.main(["--course-dir", str(tiny_course_dir), "summary", TINY_ASSIGNMENT]) == 1
     err = capsys.readouterr().err
     assert str(damaged) in err and "Fix or restore it" in err and "Traceback" not in err
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tiny_course_dir: Path) -> None:
+    """`course summary ps1 | head -0`: the reader is gone before the first line is written."""
+    course = Path(sys.executable).with_name("course")
+    with subprocess.Popen(
+        [str(course), "--course-dir", str(tiny_course_dir), "summary", TINY_ASSIGNMENT],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # before the command can have printed anything
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=120) == cli.EXIT_BROKEN_PIPE, stderr
+    assert stderr == ""

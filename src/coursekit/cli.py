@@ -44,6 +44,9 @@ from coursekit.workers import ExecutorSpec
 EXIT_OK = 0
 EXIT_USAGE = 1  # bad arguments or course config: a message, no traceback
 EXIT_PARTIAL = 2  # some submissions rejected or failed, a proof failed, a calibration failed
+# The reader of stdout went away (`course summary lecture1 | head`): the shell's code for a
+# process ended by SIGPIPE, which is what `cat` or `grep` would have returned.
+EXIT_BROKEN_PIPE = 128 + 13
 
 EXAMPLES = """\
 examples:
@@ -70,6 +73,7 @@ exit codes:
   0  everything went through
   1  usage or configuration error: the message names the file or student and what to do
   2  partial: some students rejected or failed, a proof or check failed; the rest went through
+  141  stdout was closed by its reader (`course ... | head`): the rest was not printed
 """
 
 
@@ -513,7 +517,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         course = None if args.command in COURSELESS else locate_course(args.course_dir)
-        return COMMANDS[args.command](course, args)
+        code = COMMANDS[args.command](course, args)
+        sys.stdout.flush()  # a closed pipe surfaces here, not at interpreter exit
+        return code
     except CourseError as error:
         print(f"course: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # Python would print a traceback for this, and again when it flushes stdout at exit:
+        # point stdout at /dev/null so that flush has nowhere to fail (Python's signal docs).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
