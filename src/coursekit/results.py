@@ -516,6 +516,8 @@ class FlagKind(StrEnum):
     TIMEOUT = "timeout"  # a cell ran past the course's Execute.timeout
     TAMPERING = "tampering"  # test or locked cells deleted or edited (nbgrader restored them)
     LATE = "late"  # timestamp.txt after the due date (with any extension)
+    SUSPICIOUS = "suspicious"  # code that rebinds libraries, hooks the kernel, reads grader files
+    UNTRUSTED = "untrusted verdict"  # a test's verdict could not be confirmed: scored 0
 
 
 @dataclass(frozen=True)
