@@ -117,6 +117,25 @@ class Suspicion:
 
 
 @dataclass(frozen=True)
+class KernelCrash:
+    """A cell in which the kernel died or a cell ran out of time: it scored 0.
+
+    After a dead (or stopped) kernel the later grade cells were not run and scored 0 too.
+    """
+
+    notebook_id: str
+    cell: int  # its position in the notebook, from 1
+    grade_id: str  # "" for a cell without one
+    reason: str  # "the kernel died while this cell ran: killed by signal 9 (SIGKILL)"
+
+    @property
+    def where(self) -> str:
+        """`notebook cell 5 (grade_id)`, as Suspicion.where says it."""
+        cell = f"{self.notebook_id} cell {self.cell}"
+        return f"{cell} ({self.grade_id})" if self.grade_id else cell
+
+
+@dataclass(frozen=True)
 class StudentOutcome:
     """The result of autograding one student's submission of one assignment."""
 
@@ -128,6 +147,7 @@ class StudentOutcome:
     scores: tuple[NotebookScore, ...] = ()
     log_tail: str = ""
     suspicions: tuple[Suspicion, ...] = ()  # flagged for a TA: code scan and verdict checks
+    crashes: tuple[KernelCrash, ...] = ()  # graded, but the kernel died or timed out here
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,214 @@
+"""Autograde's Execute step: a crash costs only the cell that crashed, stderr noise costs nothing.
+
+Stock nbgrader (0.9.6) raises out of the whole notebook when the kernel dies (os._exit, a
+signal, the out-of-memory killer) or when a timed-out cell ignores the interrupt: nbgrader
+then writes no graded notebook and the student keeps no point, not even for the tests that
+passed before. `ContainedExecute` records such a cell as an error with its reason (so it
+scores 0), records every later grade cell as not run (0 for a test; a written answer still
+needs a TA), and lets the rest of the autograde steps save what was earned.
+
+It does not start a new kernel to go on after a crash. A fresh kernel lacks everything the
+earlier cells defined, so later tests would fail with NameErrors that blame the student for
+the crash twice over; going on faithfully would mean running every earlier cell again, which
+doubles the grading time of the notebook for each crash, repeats side effects (files written,
+time read) and can crash again. Stopping makes the result depend only on which cell crashed.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import TYPE_CHECKING, Any
+
+import nbformat
+from jupyter_core.utils import ensure_async, run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from nbgrader import utils as nbgrader_utils
+from nbgrader.preprocessors import Execute
+
+from coursekit.results import KernelCrash
+
+if TYPE_CHECKING:
+    from coursekit.course import Course
+
+# The ename of the error output in the cell during which the kernel died.
+KERNEL_DIED = "KernelDiedError"
+# The ename of a timed-out cell: nbgrader's own (Execute.error_on_timeout), which
+# `course report` already counts as a timeout.
+TIMED_OUT = "CellTimeoutError"
+# The ename of a grade cell never run because the kernel had died or was stopped before it.
+NOT_RUN = "CellNotRunError"
+# The enames that flag a notebook for a TA: its kernel died, or a cell outran the timeout.
+CRASHES = (KERNEL_DIED, TIMED_OUT)
+# Put before each line of stderr moved to stdout in a grade cell that raised no error.
+STDERR_MARK = "[stderr] "
+
+
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    """An error output as a kernel sends it; any one of them makes nbgrader score its cell 0."""
+    return NotebookNode(
+        output_type="error",
+        ename=ename,
+        evalue=evalue,
+        traceback=[f"\x1b[0;31m{ename}\x1b[0m: {evalue}"],
+    )
+
+
+def describe_cell(cell: NotebookNode, index: int) -> str:
+    """A cell as a person finds it: its position (from 1) and its grade_id if it has one."""
+    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return f"cell {index + 1} ({grade_id})" if grade_id else f"cell {index + 1}"
+
+
+def describe_exit(code: int | None, reason: str | None = None) -> str:
+    """How a dead kernel ended: its exit code (negative: the signal that killed it), and why.
+
+    reason is what the kernel's provisioner knows beyond the code ("out of memory" when the
+    warm server saw its memory cgroup kill the kernel), or None.
+    """
+    if code is not None and code < 0:
+        how = f"killed by signal {-code} ({signal.Signals(-code).name})"
+    else:
+        how = "it died" if code is None else f"it exited with code {code}"
+    return f"{reason} ({how})" if reason else how
+
+
+def keep_harmless_stderr(cell: NotebookNode) -> None:
+    """Move a grade cell's stderr to marked stdout if the cell raised no error."""
+    # nbgrader scores a grade cell 0 for any stderr output (utils.determine_grade), and
+    # TensorFlow, absl and Python's warnings write there from correct solutions. What decides
+    # a test is whether it raised, which is an error output: a cell with one is left alone,
+    # so stderr can never turn a failed test into a pass, nor an error be hidden there (a
+    # raised exception becomes an error output from the kernel's reply whatever was printed).
+    # The text stays in the notebook and the feedback, marked, so nothing is hidden from the
+    # student or a TA.
+    if cell.cell_type != "code" or not nbgrader_utils.is_grade(cell):
+        return
+    if any(output.output_type == "error" for output in cell.outputs):
+        return
+    for output in cell.outputs:
+        if output.output_type == "stream" and output.name == "stderr":
+            output.name = "stdout"
+            output.text = "".join(STDERR_MARK + line for line in output.text.splitlines(True))
+
+
+class ContainedExecute(Execute):
+    """nbgrader's Execute, except that a dead or stuck kernel costs only the cell it happened in.
+
+    Configured like Execute (c.Execute.timeout and the rest apply to it). Used by autograde
+    (c.Autograde.autograde_preprocessors in nbgrader_config.py).
+    """
+
+    stopped: str | None = None  # why the kernel is gone: later grade cells are not run
+
+    def preprocess(
+        self, nb: NotebookNode, resources: Any = None, km: Any = None
+    ) -> tuple[NotebookNode, Any]:
+        """Execute the notebook; after a crash, record the remaining grade cells as not run."""
+        self.stopped = None
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: Any, index: int
+    ) -> tuple[NotebookNode, Any]:
+        """Execute one cell; a crash in it gives it an error and stops the cells after it."""
+        if self.stopped is not None:
+            if cell.cell_type == "code" and nbgrader_utils.is_grade(cell):
+                cell.outputs = [error_output(NOT_RUN, f"not run: {self.stopped}")]
+                cell.execution_count = None
+            return cell, self.resources
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            how = run_sync(self._ended_kernel)()
+            where = describe_cell(cell, index)
+            self.log.error("The kernel died in %s: %s", where, how)
+            # First: nbgrader's determine_grade stops at the first output that is an error,
+            # stderr or an execute_result, and something sent before the crash is none of
+            # the cell's own doing.
+            cell.outputs.insert(
+                0,
+                error_output(
+                    KERNEL_DIED,
+                    f"the kernel died while this cell ran: {how}. The cell scores 0; "
+                    "the grade cells after it were not run.",
+                ),
+            )
+            self.stopped = f"the kernel died in {where} ({how})"
+        except CellTimeoutError:
+            # The cell outran the timeout and did not stop when interrupted (a loop that
+            # catches KeyboardInterrupt, a blocked C call): the kernel cannot run anything more.
+            run_sync(self._stop_kernel)()
+            where = describe_cell(cell, index)
+            self.log.error("%s timed out and ignored the interrupt; kernel stopped", where)
+            cell.outputs.insert(
+                0,
+                error_output(
+                    TIMED_OUT,
+                    f"the cell ran longer than {self._get_timeout(cell)} s and did not stop "
+                    "when interrupted, so its kernel was stopped. The cell scores 0; "
+                    "the grade cells after it were not run.",
+                ),
+            )
+            self.stopped = f"{where} timed out and its kernel was stopped"
+        else:
+            keep_harmless_stderr(cell)
+        return cell, self.resources
+
+    def on_cell_executed(self, **kwargs: Any) -> None:
+        """nbgrader's hook (records an error the kernel did not send), with clearer timeouts."""
+        reply = kwargs["execute_reply"]
+        content = reply["content"]
+        if content.get("status") == "error" and content.get("ename") == self.error_on_timeout.get(
+            "ename"
+        ):
+            # nbclient answers for a timed-out cell it interrupted with this stock reply
+            # ("No reply from kernel before timeout"): say what happened, and after how long.
+            evalue = (
+                f"the cell ran longer than {self._get_timeout(kwargs['cell'])} s "
+                "and was interrupted"
+            )
+            timeout = error_output(content["ename"], evalue)
+            content = {**content, "evalue": evalue, "traceback": timeout.traceback}
+            kwargs["execute_reply"] = {**reply, "content": content}
+        super().on_cell_executed(**kwargs)
+
+    async def _ended_kernel(self) -> str:
+        """How the dead kernel ended: its exit code or signal, and why if the provisioner knows."""
+        provisioner = getattr(self.km, "provisioner", None)
+        if provisioner is None:
+            return describe_exit(None)
+        code = await ensure_async(provisioner.poll())
+        # coursekit's warm provisioner tells an out-of-memory kill in the kernel's memory
+        # cgroup apart from any other SIGKILL (exit_reason); with others the signal is all
+        # there is to say.
+        return describe_exit(code, getattr(provisioner, "exit_reason", None))
+
+    async def _stop_kernel(self) -> None:
+        """Kill a kernel that no longer answers (nbclient's cleanup copes with a dead one)."""
+        assert self.km is not None
+        await ensure_async(self.km.shutdown_kernel(now=True))
+
+
+def read_crashes(notebook_id: str, nb: NotebookNode) -> tuple[KernelCrash, ...]:
+    """The cells of an autograded notebook where the kernel died or a cell timed out."""
+    crashes = []
+    for index, cell in enumerate(nb.cells):
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        found = next((o for o in errors if o.get("ename") in CRASHES), None)
+        if found is not None:
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+            # The first sentence: what happened (the rest says what it cost, in the notebook).
+            reason = str(found.get("evalue", "")).split(". ")[0] or str(found.get("ename"))
+            crashes.append(KernelCrash(notebook_id, index + 1, grade_id, reason))
+    return tuple(crashes)
+
+
+def read_student_crashes(
+    course: Course, assignment_id: str, student_id: str
+) -> tuple[KernelCrash, ...]:
+    """Where the kernel died or timed out in a student's autograded notebooks, in name order."""
+    crashes: list[KernelCrash] = []
+    for path in sorted(course.autograded_dir(assignment_id, student_id).glob("*.ipynb")):
+        crashes.extend(read_crashes(path.stem, nbformat.read(path, as_version=4)))
+    return tuple(crashes)
