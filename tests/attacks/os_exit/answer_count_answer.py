@@ -1,0 +1,7 @@
+import os
+
+os._exit(1)
+
+
+def count_positive(xs):
+    return sum(1 for x in xs if x > 0)

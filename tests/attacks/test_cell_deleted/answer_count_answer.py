@@ -1,0 +1,2 @@
+def count_positive(xs):
+    return len(xs) - 1

@@ -1,0 +1,2 @@
+def scale(values, k):
+    return [float(v) + k for v in values]
