@@ -1,0 +1,312 @@
+"""Verdict checks: a test counts only if it provably ran to its end and the comparisons still work.
+
+Fast tests run the armed notebook cell by cell with exec() in this process (what a faithful
+kernel records); the slow ones grade real submissions with real kernels and nbgrader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import types
+from collections.abc import Callable
+
+import nbformat
+import pytest
+from conftest import autograded_test_points, tiny_source_notebook
+from nbformat import NotebookNode
+
+from coursekit import cells, nbgrader_ops
+from coursekit.results import SuspicionKind
+from coursekit.verdicts import (
+    MARKER,
+    VERDICT_ERROR,
+    VERDICTS_KEY,
+    arm_notebook,
+    check_notebook,
+    notebook_suspicions,
+    split_last_expression,
+)
+
+Hook = Callable[[int, NotebookNode, list[NotebookNode]], list[NotebookNode]]
+
+
+def stream(text: str, name: str = "stdout") -> NotebookNode:
+    return nbformat.v4.new_output("stream", name=name, text=text)
+
+
+def run_in_process(
+    nb: NotebookNode, namespace: dict | None = None, hook: Hook | None = None
+) -> None:
+    """Run each code cell with exec() in one namespace, recording outputs as a kernel does.
+
+    hook(index, cell, outputs) may change what is recorded: a compromised kernel's report.
+    """
+    namespace = {} if namespace is None else namespace
+    for count, (index, cell) in enumerate(
+        ((i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"), start=1
+    ):
+        printed = io.StringIO()
+        outputs: list[NotebookNode] = []
+        error = None
+        try:
+            with contextlib.redirect_stdout(printed):
+                exec(compile(cells.cell_source(cell), f"<cell {index}>", "exec"), namespace)
+        except Exception as raised:  # what a kernel reports as the cell's error
+            error = nbformat.v4.new_output(
+                "error", ename=type(raised).__name__, evalue=str(raised), traceback=[]
+            )
+        if printed.getvalue():
+            outputs.append(stream(printed.getvalue()))
+        if error is not None:
+            outputs.append(error)
+        cell.outputs = hook(index, cell, outputs) if hook else outputs
+        cell.execution_count = count
+
+
+def answered(add: str = "def add(a, b):\n    return a + b") -> NotebookNode:
+    """The tiny notebook with its reference answers, add replaced if given."""
+    nb = tiny_source_notebook()
+    for cell in nb.cells:
+        if cells.grade_id(cell) == "add_answer":
+            cell.source = add
+    return nb
+
+
+def scores(nb: NotebookNode) -> dict[str, float | None]:
+    return {gid: score for gid, (score, _) in nbgrader_ops.grade_cell_scores(nb).items()}
+
+
+def full_marks(nb: NotebookNode) -> dict[str, float]:
+    return autograded_test_points(nb)
+
+
+def graded(
+    nb: NotebookNode, namespace: dict | None = None, hook: Hook | None = None
+) -> tuple[NotebookNode, list]:
+    """Arm, run in process, check: the notebook as nbgrader would score it, and the findings."""
+    armed_nb, armed = arm_notebook(nb)
+    run_in_process(armed_nb, namespace, hook)
+    return armed_nb, check_notebook(armed_nb, armed)
+
+
+def test_arming_leaves_the_given_notebook_alone_and_the_check_restores_every_source() -> None:
+    nb = answered()
+    before = copy.deepcopy(nb)
+    armed_nb, armed = arm_notebook(nb)
+    assert nb == before
+    tests = [c for c in armed_nb.cells if cells.is_autograded_test(c)]
+    assert len(armed.cells) == len(tests) == 2
+    assert all(a.marker in cells.cell_source(armed_nb.cells[a.index]) for a in armed.cells)
+    assert len(armed_nb.cells) == len(nb.cells) + len(armed.probes)
+    run_in_process(armed_nb)
+    check_notebook(armed_nb, armed)
+    assert [cells.cell_source(c) for c in armed_nb.cells] == [
+        cells.cell_source(c) for c in before.cells
+    ]
+    assert not any(MARKER.search(str(c.get("outputs", ""))) for c in armed_nb.cells)
+
+
+def test_markers_and_probes_differ_on_every_run() -> None:
+    _, first = arm_notebook(answered())
+    _, second = arm_notebook(answered())
+    assert {a.marker for a in first.cells}.isdisjoint(a.marker for a in second.cells)
+    assert {p.token for p in first.probes}.isdisjoint(p.token for p in second.probes)
+
+
+def test_correct_answers_keep_full_marks_and_raise_no_finding() -> None:
+    nb, findings = graded(answered())
+    assert findings == []
+    assert {gid: scores(nb)[gid] for gid in full_marks(nb)} == full_marks(nb)
+    assert nb.metadata[VERDICTS_KEY] == []
+
+
+def test_a_failing_test_keeps_its_own_error_and_raises_no_finding() -> None:
+    nb, findings = graded(answered("def add(a, b):\n    return a - b"))
+    assert findings == []
+    assert scores(nb)["add_is_sum"] == 0
+    add_test = next(c for c in nb.cells if cells.grade_id(c) == "add_is_sum")
+    assert [o.ename for o in add_test.outputs if o.output_type == "error"] == ["AssertionError"]
+
+
+def swallow_errors(index: int, cell: NotebookNode, outputs: list[NotebookNode]) -> list:
+    """A kernel that shows no error of a test cell (as IPython's set_custom_exc can)."""
+    if not cells.is_autograded_test(cell):
+        return outputs
+    return [o for o in outputs if o.output_type != "error"]
+
+
+def test_a_swallowed_error_scores_zero_and_is_flagged() -> None:
+    nb, findings = graded(answered("def add(a, b):\n    return a - b"), hook=swallow_errors)
+    assert scores(nb)["add_is_sum"] == 0
+    assert [f.grade_id for f in findings if f.zeroed] == ["add_is_sum"]
+    assert "neither an error nor the marker" in findings[0].detail
+    (suspicion,) = notebook_suspicions("arith", nb)
+    assert suspicion.kind is SuspicionKind.UNTRUSTED_VERDICT and suspicion.grade_id == "add_is_sum"
+    assert scores(nb)["square_is_power"] == full_marks(nb)["square_is_power"]
+
+
+def test_without_the_check_the_same_swallowed_error_gets_full_marks() -> None:
+    nb = answered("def add(a, b):\n    return a - b")
+    run_in_process(nb, hook=swallow_errors)
+    assert scores(nb)["add_is_sum"] == full_marks(nb)["add_is_sum"]  # stock nbgrader's verdict
+
+
+def fake_numpy(**rigged: Callable) -> types.SimpleNamespace:
+    """A NumPy whose named functions are replaced, as `np.allclose = lambda *a: True` does."""
+    import numpy
+
+    fake = types.SimpleNamespace(
+        **{name: getattr(numpy, name) for name in dir(numpy) if not name.startswith("__")}
+    )
+    for name, function in rigged.items():
+        setattr(fake, name, function)
+    return fake
+
+
+def numpy_test_notebook() -> NotebookNode:
+    """The tiny notebook with a test that compares by np.allclose, square answered wrong."""
+    nb = answered()
+    for cell in nb.cells:
+        if cells.grade_id(cell) == "square_is_power":
+            cell.source = "assert np.allclose(square(3), 9), 'square(3)'"
+        if cells.grade_id(cell) == "square_answer":
+            cell.source = "def square(x):\n    return x + 1"  # square(3) is 4
+    return nb
+
+
+def test_a_rigged_allclose_zeroes_every_test_of_the_notebook() -> None:
+    # as if a cell of the student had run `np.allclose = lambda *a, **k: True`
+    namespace = {"np": fake_numpy(allclose=lambda *a, **k: True)}
+    nb, findings = graded(numpy_test_notebook(), namespace)
+    assert all(score == 0 for gid, score in scores(nb).items() if gid in full_marks(nb))
+    assert {f.grade_id for f in findings if f.zeroed} == set(full_marks(nb))
+    assert all("np.allclose" in f.detail for f in findings if f.zeroed)
+
+
+def test_the_same_rigged_allclose_passes_without_the_check() -> None:
+    nb = numpy_test_notebook()
+    run_in_process(nb, {"np": fake_numpy(allclose=lambda *a, **k: True)})
+    assert scores(nb)["square_is_power"] == full_marks(nb)["square_is_power"]
+
+
+def replay_marker() -> Hook:
+    """A kernel that shows the first test's marker again in the second test cell."""
+    seen = []
+
+    def hook(index: int, cell: NotebookNode, outputs: list) -> list:
+        seen.extend(MARKER.findall(str(outputs)))
+        if cells.grade_id(cell) == "square_is_power":
+            return [stream(f"coursekit-verdict-{seen[0]}\n")]
+        return outputs
+
+    return hook
+
+
+def test_a_marker_in_the_wrong_cell_is_flagged() -> None:
+    nb = answered()
+    for cell in nb.cells:
+        if cells.grade_id(cell) == "square_answer":
+            cell.source = "def square(x):\n    return x + 1"
+    nb, findings = graded(nb, hook=replay_marker())
+    assert scores(nb)["square_is_power"] == 0
+    assert any("completion marker of add_is_sum" in f.detail for f in findings)
+
+
+def duplicate_marker(index: int, cell: NotebookNode, outputs: list) -> list:
+    return outputs + [o for o in outputs if MARKER.search(str(o))]
+
+
+def test_a_duplicated_marker_is_flagged() -> None:
+    nb, findings = graded(answered(), hook=duplicate_marker)
+    assert {f.grade_id for f in findings if f.zeroed} >= set(full_marks(nb))
+    assert all("appeared 2 times" in f.detail for f in findings if f.zeroed)
+
+
+def forged_partial_credit(index: int, cell: NotebookNode, outputs: list) -> list:
+    """A kernel that sends a result before the cell's error (nbgrader reads the first)."""
+    if cells.grade_id(cell) == "add_is_sum":
+        result = nbformat.v4.new_output("execute_result", data={"text/plain": "2"})
+        return [result, *outputs]
+    return outputs
+
+
+def test_a_result_before_an_error_cannot_buy_partial_credit() -> None:
+    nb, findings = graded(answered("def add(a, b):\n    return a - b"), hook=forged_partial_credit)
+    assert scores(nb)["add_is_sum"] == 0
+    assert any("result" in f.detail for f in findings if f.grade_id == "add_is_sum")
+
+
+def test_a_probe_that_passes_zeroes_every_test() -> None:
+    def rig_probes(index: int, cell: NotebookNode, outputs: list) -> list:
+        return [] if "known-answer" in cells.cell_source(cell) else outputs
+
+    nb, findings = graded(answered(), hook=rig_probes)
+    assert all(score == 0 for gid, score in scores(nb).items() if gid in full_marks(nb))
+    assert all("known-answer checks after the notebook failed" in f.detail for f in findings)
+
+
+def test_probes_that_never_ran_are_noted_but_zero_nothing() -> None:
+    nb = answered()
+    armed_nb, armed = arm_notebook(nb)
+    run_in_process(armed_nb)
+    for probe in armed.probes:
+        armed_nb.cells[probe.index].outputs = []
+        armed_nb.cells[probe.index].execution_count = None
+    findings = check_notebook(armed_nb, armed)
+    assert [f.zeroed for f in findings] == [False]
+    assert "did not run" in findings[0].detail
+    assert {gid: scores(armed_nb)[gid] for gid in full_marks(nb)} == full_marks(nb)
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("assert True\n0.5", "0.5"),
+        ("x = 1; x * 2  # a comment", "x * 2"),
+        ('"""Only a docstring: IPython shows it."""', '"""Only a docstring: IPython shows it."""'),
+        ("assert True\n0.5;", None),
+        ("%time x = 1\nx", None),
+        ("y = 'é' + 'ü'; y", "y"),
+    ],
+)
+def test_a_test_ending_in_an_expression_keeps_showing_its_value(
+    source: str, shown: str | None
+) -> None:
+    split = split_last_expression(source)
+    assert (split[1] if split else None) == shown
+    if split:
+        assert "".join(split) == source
+
+
+def test_a_test_cell_value_still_reaches_nbgrader_as_partial_credit() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    nb = answered()
+    test = next(c for c in nb.cells if cells.grade_id(c) == "add_is_sum")
+    test.source = "assert add(1, 2) == 3\n0.5"
+    armed_nb, _ = arm_notebook(nb)
+    source = cells.cell_source(next(c for c in armed_nb.cells if cells.grade_id(c) == "add_is_sum"))
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell("def add(a, b):\n    return a + b", store_history=False)
+        result = shell.run_cell(source, store_history=False)
+    finally:
+        InteractiveShell.clear_instance()
+    assert result.success and result.result == 0.5
+
+
+def test_a_notebook_without_recorded_verdicts_is_read_from_its_error_outputs() -> None:
+    nb, _ = graded(answered("def add(a, b):\n    return a - b"), hook=swallow_errors)
+    del nb.metadata[VERDICTS_KEY]
+    (suspicion,) = notebook_suspicions("arith", nb)
+    assert suspicion.grade_id == "add_is_sum" and suspicion.cell is not None
+    assert any(o.get("ename") == VERDICT_ERROR for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_a_submitted_notebook_cannot_bring_its_own_verdicts() -> None:
+    nb = answered()
+    nb.metadata[VERDICTS_KEY] = [{"cell": 1, "grade_id": "x", "detail": "planted", "zeroed": False}]
+    armed_nb, _ = arm_notebook(nb)
+    assert VERDICTS_KEY not in armed_nb.metadata
