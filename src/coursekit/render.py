@@ -54,6 +54,8 @@ def outcome_note(outcome: StudentOutcome) -> str:
     parts = [outcome.reason] if outcome.reason else []
     if outcome.status is Status.GRADED:
         parts += [p.reason for p in outcome.problems]
+    if outcome.suspicions:
+        parts.append(f"{len(outcome.suspicions)} flagged for a TA (below)")
     note = "; ".join(parts)
     return f"{outcome.status.value}: {note}" if note else outcome.status.value
 
