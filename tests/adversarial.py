@@ -87,11 +87,17 @@ def run_suite(workdir: Path, attacks_dir: Path = ATTACKS_DIR) -> SuiteResult:
         report, exit_code, output = autograde_cohort(course.root, context)
         autograde_seconds = time.monotonic() - graded_at
         connections = accepted_connections(listener)
-    evidence = Evidence.gather(course, report, output, connections, context)
+    keepers = [a.student_id for a in attacks if any("secret_absent" in i for i in invariants(a))]
+    evidence = Evidence.gather(course, report, output, connections, context, keepers)
     results = {attack.name: tuple(check_attack(attack, evidence)) for attack in attacks}
     honest = {sid: tuple(check_honest(sid, evidence)) for sid in HONEST}
     stop_leftovers(course.root, context)
     return SuiteResult(results, honest, autograde_seconds, time.monotonic() - started, exit_code)
+
+
+def invariants(attack: Attack) -> list[dict[str, Any]]:
+    """The attack's expected invariants."""
+    return list(attack.expect.get("invariants", []))
 
 
 class listening_socket:  # noqa: N801 (a context manager used like a function)

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import psutil
 from adversarial_course import (
     ASSIGNMENT,
@@ -24,8 +23,8 @@ from adversarial_course import (
     REPO_ROOT,
     Attack,
     Context,
+    source_points,
 )
-from conftest import autograded_test_points
 
 from coursekit import nbgrader_ops
 from coursekit.course import Course
@@ -66,17 +65,17 @@ class Evidence:
         output: str,
         connections: list[bytes],
         context: Context,
+        feedback_for: list[str],
     ) -> Evidence:
-        """Read the run's results; write feedback for every autograded student first."""
+        """Read the run's results; first write feedback for these students (secret keepers)."""
         outcomes = {o["student_id"]: o for o in report.get("outcomes", [])}
-        source = nbformat.read(course.source_dir(ASSIGNMENT) / f"{NOTEBOOK}.ipynb", as_version=4)
-        graded = [sid for sid in outcomes if course.autograded_dir(ASSIGNMENT, sid).is_dir()]
+        graded = [sid for sid in feedback_for if course.autograded_dir(ASSIGNMENT, sid).is_dir()]
         generate_feedback(course, ASSIGNMENT, graded)
         return cls(
             course=course,
             context=context,
             outcomes=outcomes,
-            points=autograded_test_points(source),
+            points=source_points(course),
             output=output,
             connections=tuple(connections),
             flags=read_flags(course, outcomes),
@@ -226,8 +225,9 @@ def check_cells(student_id: str, expected: Mapping[str, str], evidence: Evidence
     """Each test cell's score is its points ("full") or 0 ("zero"); its max is its points."""
     scores = evidence.scores(student_id)
     for grade_id, points in evidence.points.items():
-        if grade_id not in scores:
+        if grade_id not in scores and grade_id in expected:
             yield f"{grade_id}: not in the gradebook"
+        if grade_id not in scores:
             continue
         score, max_score = scores[grade_id]
         if max_score != points:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from conftest import nbgrader_cell
+from conftest import autograded_test_points, nbgrader_cell
 from nbformat import NotebookNode
 from nbformat.v4 import new_markdown_cell, new_notebook
 
@@ -22,7 +22,8 @@ from coursekit.results import StudentInfo
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "adv"
-NOTEBOOK = "adv"
+NOTEBOOK = "adv"  # where every attack but the Keras one acts
+KERAS_NOTEBOOK = "model"  # one Keras test, handed in by every student
 # Honest student -> the tests their answers fail (the wrong answer below); every other test
 # earns its points, read from the notebook.
 HONEST = {"honest_full": frozenset(), "honest_partial": frozenset({"scale_multiplies"})}
@@ -191,31 +192,85 @@ def source_notebook(hidden_secret: str) -> NotebookNode:
     return nb
 
 
+def keras_source_notebook() -> NotebookNode:
+    """One Keras model whose test trusts Keras's own count of parameters."""
+    cells_ = [
+        nbgrader_cell(
+            "code",
+            "import keras\n\nkeras.utils.set_random_seed(0)",
+            "keras_setup",
+            locked=True,
+        ),
+        nbgrader_cell(
+            "code",
+            'def build_model():\n    """Three inputs, one Dense layer of two units."""\n'
+            "    ### BEGIN SOLUTION\n"
+            "    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])\n"
+            "    ### END SOLUTION",
+            "model_answer",
+            solution=True,
+        ),
+        nbgrader_cell(
+            "code",
+            '"""The model has one Dense layer: 3 x 2 weights and 2 biases."""\n'
+            "model = build_model()\n"
+            'assert len(model.layers) == 1, f"one layer expected, found {len(model.layers)}"\n'
+            "### BEGIN HIDDEN TESTS\n"
+            "assert model.count_params() == 3 * 2 + 2, "
+            'f"8 parameters expected, found {model.count_params()}"\n'
+            "### END HIDDEN TESTS",
+            "model_has_8_params",
+            grade=True,
+            points=2,
+        ),
+    ]
+    nb = new_notebook(cells=cells_)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
 def write_course(root: Path, context: Context) -> Course:
-    """The course folder: the repo's config (cell timeout shortened) and the released notebook."""
+    """The course folder: the repo's config (cell timeout shortened), both notebooks released."""
     (root / "source" / ASSIGNMENT).mkdir(parents=True)
     (root / "gradebook").mkdir()
     config = (REPO_ROOT / "nbgrader_config.py").read_text() + CONFIG_OVERRIDES
     (root / "nbgrader_config.py").write_text(config)
     source = source_notebook(context.secrets["hidden_tests"])
     nbformat.write(source, root / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+    nbformat.write(
+        keras_source_notebook(), root / "source" / ASSIGNMENT / f"{KERAS_NOTEBOOK}.ipynb"
+    )
     course = locate_course(root)
     nbgrader_ops.generate_assignment(course, ASSIGNMENT)
     return course
 
 
-def reference_notebook(course: Course) -> NotebookNode:
+def reference_notebook(course: Course, notebook_id: str = NOTEBOOK) -> NotebookNode:
     """The release notebook with the instructor's solutions as the answers."""
-    source = nbformat.read(course.source_dir(ASSIGNMENT) / f"{NOTEBOOK}.ipynb", as_version=4)
-    release = nbformat.read(course.release_dir(ASSIGNMENT) / f"{NOTEBOOK}.ipynb", as_version=4)
+    source = nbformat.read(course.source_dir(ASSIGNMENT) / f"{notebook_id}.ipynb", as_version=4)
+    release = nbformat.read(course.release_dir(ASSIGNMENT) / f"{notebook_id}.ipynb", as_version=4)
     answers = cohort.solution_answers(source) | cohort.written_answers(source)
     return cohort.fill_release(release, answers)
+
+
+def source_points(course: Course) -> dict[str, float]:
+    """grade_id -> points of every autograder test of the assignment, from its notebooks."""
+    points: dict[str, float] = {}
+    for notebook_id in (NOTEBOOK, KERAS_NOTEBOOK):
+        path = course.source_dir(ASSIGNMENT) / f"{notebook_id}.ipynb"
+        points |= autograded_test_points(nbformat.read(path, as_version=4))
+    return points
 
 
 def build_course(root: Path, attacks: list[Attack], context: Context) -> Course:
     """The course with both honest students, a bystander in the gradebook, and every attack."""
     course = write_course(root, context)
     ref = reference_notebook(course)
+    keras_ref = reference_notebook(course, KERAS_NOTEBOOK)
     classmate = copy.deepcopy(ref)
     answer = cell_with_id(classmate, "mean_answer")
     answer.source = f"# {context.secrets['other_student']}\n{answer.source}"
@@ -224,12 +279,13 @@ def build_course(root: Path, attacks: list[Attack], context: Context) -> Course:
         "honest_partial": fill(ref, {"scale_answer": WRONG_SCALE}),
     }
     for student_id, nb in honest.items():
-        cohort.write_submission(course, ASSIGNMENT, student_id, {NOTEBOOK: nb})
+        notebooks = {NOTEBOOK: nb, KERAS_NOTEBOOK: keras_ref}
+        cohort.write_submission(course, ASSIGNMENT, student_id, notebooks)
     # Someone the gradebook knows by a secret name: a student reading the gradebook finds it.
     bystander = StudentInfo("bystander", "Ada", context.secrets["gradebook"], None, None)
     nbgrader_ops.update_or_create_students(course, [bystander], ["first_name", "last_name"])
     for attack in attacks:
-        build_submission(course, attack, ref, context)
+        build_submission(course, attack, {NOTEBOOK: ref, KERAS_NOTEBOOK: keras_ref}, context)
     return course
 
 
@@ -243,13 +299,21 @@ def fill(nb: NotebookNode, answers: Mapping[str, str]) -> NotebookNode:
     return cohort.fill_release(nb, answers)
 
 
-def build_submission(course: Course, attack: Attack, ref: NotebookNode, context: Context) -> None:
-    """Hand in the attack's submission as its student, built as expected.json says."""
+def build_submission(
+    course: Course, attack: Attack, refs: Mapping[str, NotebookNode], context: Context
+) -> None:
+    """Hand in the attack's submission as its student, built as expected.json says.
+
+    Answer files fill the answer cells of whichever notebook has them; build steps edit the
+    main notebook; the Keras notebook is handed in as well, as the solution unless answered.
+    """
     answers = {
         path.stem.removeprefix("answer_"): context.fill(path.read_text(), attack.name)
         for path in sorted(attack.folder.glob("answer_*.py"))
     }
-    nb = fill(ref, answers)
+    keras_ids = {cells.grade_id(cell) for cell in refs[KERAS_NOTEBOOK].cells}
+    keras_nb = fill(refs[KERAS_NOTEBOOK], {k: v for k, v in answers.items() if k in keras_ids})
+    nb = fill(refs[NOTEBOOK], {k: v for k, v in answers.items() if k not in keras_ids})
     steps = attack.spec.get("build", [])
     unknown = [s["op"] for s in steps if s["op"] not in EDITS and s["op"] not in FILE_STEPS]
     if unknown:
@@ -257,8 +321,11 @@ def build_submission(course: Course, attack: Attack, ref: NotebookNode, context:
     for step in steps:
         nb = EDITS[step["op"]](nb, step) if step["op"] in EDITS else nb
     # Written as plain JSON: nbformat.write would repair what the attack broke (duplicated ids).
-    raw = json.dumps(nb, indent=1, ensure_ascii=False).encode()
-    folder = cohort.write_submission(course, ASSIGNMENT, attack.student_id, {NOTEBOOK: raw})
+    raw = {
+        name: json.dumps(n, indent=1, ensure_ascii=False).encode()
+        for name, n in [(NOTEBOOK, nb), (KERAS_NOTEBOOK, keras_nb)]
+    }
+    folder = cohort.write_submission(course, ASSIGNMENT, attack.student_id, raw)
     for step in steps:
         if step["op"] in FILE_STEPS:
             FILE_STEPS[step["op"]](folder, attack, step, context)
