@@ -84,7 +84,14 @@ def render_autograde(report: AutogradeReport) -> str:
     table = format_table(["student", "notebook", "auto", "manual", "status"], rows)
     failed = [o for o in report.outcomes if o.status is Status.FAILED and o.log_tail]
     tails = [f"\n--- nbgrader log tail for {o.student_id} ---\n{o.log_tail}" for o in failed]
-    return "\n".join([f"Autograde of {report.assignment_id}", table, *tails])
+    flagged = [
+        f"  {o.student_id}: {s.where}: {s.kind.value}: {s.detail}"
+        for o in report.outcomes
+        for s in o.suspicions
+    ]
+    if flagged:
+        flagged.insert(0, "\nFlagged for a TA (suspicious code, untrusted verdicts):")
+    return "\n".join([f"Autograde of {report.assignment_id}", table, *flagged, *tails])
 
 
 def render_feedback(report: FeedbackReport) -> str:
