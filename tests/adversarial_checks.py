@@ -150,9 +150,11 @@ def read_flags(course: Course, outcomes: Mapping[str, Mapping[str, Any]]) -> dic
     for flag in build_report(course, ASSIGNMENT).flags:
         found.setdefault(flag.student_id, []).append(f"{flag.kind.value}: {flag.detail}")
     for student_id, outcome in outcomes.items():
-        for flag in outcome.get("flags", ()) or ():
-            text = flag if isinstance(flag, str) else json.dumps(flag, ensure_ascii=False)
-            found[student_id].append(text)
+        # What the run itself flagged: suspicious code, untrusted verdicts, crashed cells.
+        for key in ("suspicions", "crashes", "flags"):
+            for item in outcome.get(key, ()) or ():
+                text = item if isinstance(item, str) else json.dumps(item, ensure_ascii=False)
+                found[student_id].append(f"{key}: {text}")
     return {sid: tuple(texts) for sid, texts in found.items()}
 
 

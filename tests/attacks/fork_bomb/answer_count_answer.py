@@ -2,9 +2,10 @@ import os
 import time
 
 children = 0
-while children < 200:
+while children < 1000:
     if os.fork() == 0:
-        time.sleep(60)
+        os.setsid()
+        time.sleep(600)
         os._exit(0)
     children += 1
 

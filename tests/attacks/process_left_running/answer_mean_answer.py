@@ -2,7 +2,7 @@ import subprocess
 import sys
 
 subprocess.Popen(
-    [sys.executable, "-c", "import time; time.sleep(120)", "adv-{{TOKEN}}-{{ATTACK}}"],
+    [sys.executable, "-c", "import time; time.sleep(600)", "adv-{{TOKEN}}-{{ATTACK}}"],
     start_new_session=True,
     stdin=subprocess.DEVNULL,
     stdout=subprocess.DEVNULL,
