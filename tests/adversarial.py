@@ -56,6 +56,7 @@ class SuiteResult:
     autograde_seconds: float
     total_seconds: float
     exit_code: int
+    output_tail: str = ""  # the end of what `course autograde` printed
 
     @property
     def contained(self) -> int:
@@ -92,7 +93,14 @@ def run_suite(workdir: Path, attacks_dir: Path = ATTACKS_DIR) -> SuiteResult:
     results = {attack.name: tuple(check_attack(attack, evidence)) for attack in attacks}
     honest = {sid: tuple(check_honest(sid, evidence)) for sid in HONEST}
     stop_leftovers(course.root, context)
-    return SuiteResult(results, honest, autograde_seconds, time.monotonic() - started, exit_code)
+    return SuiteResult(
+        results,
+        honest,
+        autograde_seconds,
+        time.monotonic() - started,
+        exit_code,
+        "\n".join(output.splitlines()[-40:]),
+    )
 
 
 def invariants(attack: Attack) -> list[dict[str, Any]]:
@@ -195,6 +203,8 @@ def print_result(result: SuiteResult, attacks: list[Attack]) -> None:
         print(f"honest {student_id}: {'exact' if not failures else 'GRADE LOST'}")
         for failure in failures:
             print(f"    - {failure}")
+    if result.grades_lost or not result.contained:
+        print(f"--- the end of what course autograde printed ---\n{result.output_tail}")
     print(
         f"autograde of the cohort: {result.autograde_seconds:.0f} s "
         f"(exit code {result.exit_code}); whole suite: {result.total_seconds:.0f} s"
