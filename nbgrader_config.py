@@ -45,6 +45,20 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # instructor's version back, hidden tests included, and runs it like every other test.
 c.OverwriteCells.add_missing_cells = True
 
+# nbgrader's autograde steps, in nbgrader 0.9.6's order, one replaced: SaveAutoGradesPerNotebook
+# writes each notebook's grades in one transaction (nbgrader commits every cell) and no longer
+# flags again a written answer a TA graded unless the answer changed
+# (src/coursekit/gradebook_writes.py; tests/test_nothing_lost.py checks it stays in this list).
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "coursekit.gradebook_writes.SaveAutoGradesPerNotebook",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # Students read their feedback while they may still resubmit: keep hidden tests hidden there.
 # nbgrader's ClearHiddenTests drops the hidden region from each test cell's source; before it,
 # coursekit's step shortens tracebacks, which quote the failing hidden line and its neighbours.
