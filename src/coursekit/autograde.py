@@ -16,6 +16,7 @@ from nbformat import NotebookNode
 from coursekit import nbgrader_ops
 from coursekit.course import Course, locate_course
 from coursekit.errors import NbgraderError
+from coursekit.execution import read_student_crashes
 from coursekit.results import AutogradeReport, Severity, Status, StudentOutcome
 from coursekit.submissions import inspect_submission, read_release
 from coursekit.workers import ExecutorSpec, make_executor, resolve_spec
@@ -169,6 +170,7 @@ def autograde_student(
         Status.GRADED,
         problems=problems,
         scores=nbgrader_ops.read_scores(course, assignment_id, student_id),
+        crashes=read_student_crashes(course, assignment_id, student_id),
     )
 
 

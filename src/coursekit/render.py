@@ -54,6 +54,7 @@ def outcome_note(outcome: StudentOutcome) -> str:
     parts = [outcome.reason] if outcome.reason else []
     if outcome.status is Status.GRADED:
         parts += [p.reason for p in outcome.problems]
+        parts += [f"{crash.where}: {crash.reason}" for crash in outcome.crashes]
     if outcome.suspicions:
         parts.append(f"{len(outcome.suspicions)} flagged for a TA (below)")
     note = "; ".join(parts)
