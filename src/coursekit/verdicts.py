@@ -63,7 +63,7 @@ class Probe:
     """A known-answer cell after the notebook: it must raise AssertionError(token)."""
 
     index: int
-    what: str
+    what: str  # the comparison it makes, which must come out false
     token: str
     marker: str  # printed only if the comparison wrongly passed
 
@@ -153,51 +153,54 @@ def armed_source(source: str, marker: str) -> tuple[str, bool]:
     return f"{before}{name} = ({expression}){after}\n{check}{name}\n", True
 
 
-def probe_sources(uses_numpy: bool) -> list[tuple[str, str]]:
-    """(what, comparison expression that must be false) for this run, in random order."""
+def must_fail(condition: str, token: str) -> str:
+    """A probe body: an assert whose condition is false, with the token as its message."""
+    return f"assert {condition}, {token!r}\n"
+
+
+def probe_sources(uses_numpy: bool) -> list[tuple[str, str, str]]:
+    """(the comparison, token, code that must raise AssertionError(token)), shuffled."""
     a, b = SECURE.sample(range(10**6), 2)
-    x = SECURE.uniform(-100, 100)
-    gap = SECURE.uniform(1, 50)
-    xs, n = random_floats(4), SECURE.randint(2, 9)
+    x, gap = SECURE.uniform(-100, 100), SECURE.uniform(1, 50)
+    xs = random_floats(4)
     ys = [v + SECURE.uniform(1, 50) * SECURE.choice((-1, 1)) for v in xs]
-    ints = [SECURE.randint(-50, 50) for _ in range(n)]
+    ints = [SECURE.randint(-50, 50) for _ in range(SECURE.randint(2, 9))]
     other = [*ints[:-1], ints[-1] + SECURE.randint(1, 9)]
-    found = [
-        (f"`assert {a} == {b}` passed", f"{a} == {b}"),
-        (f"`abs({x!r} - {x + gap!r}) <= 0.5` passed", f"abs({x!r} - {x + gap!r}) <= 0.5"),
-        (f"`isinstance({a}, str)` passed", f"isinstance({a}, str)"),
+    conditions = [
+        (f"assert {a} == {b}", f"{a} == {b}"),
+        (f"assert abs({x!r} - {x + gap!r}) <= 0.5", f"abs({x!r} - {x + gap!r}) <= 0.5"),
+        (f"assert isinstance({a}, str)", f"isinstance({a}, str)"),
     ]
     if uses_numpy:
-        found += [
-            (f"np.allclose({xs}, {ys}) passed", f"np.allclose(np.array({xs}), np.array({ys}))"),
-            (f"np.isclose({x!r}, {x + gap!r}) passed", f"np.isclose({x!r}, {x + gap!r})"),
-            (f"np.array_equal({ints}, {other}) passed", f"np.array_equal({ints}, {other})"),
+        conditions += [
+            (f"np.allclose({xs}, {ys})", f"np.allclose(np.array({xs}), np.array({ys}))"),
+            (f"np.isclose({x!r}, {x + gap!r})", f"np.isclose({x!r}, {x + gap!r})"),
+            (f"np.array_equal({ints}, {other})", f"np.array_equal({ints}, {other})"),
             (
-                f"np.max(np.abs(...)) <= 0.5 passed for arrays {gap:.2f} apart",
+                f"np.max(np.abs(a - b)) <= 0.5 for a = {xs}, b = {ys}",
                 f"np.max(np.abs(np.array({xs}) - np.array({ys}))) <= 0.5",
             ),
-            (f"np.testing.assert_allclose({xs}, {ys}) passed", "TESTING"),
         ]
-    SECURE.shuffle(found)
-    return found
-
-
-def make_probe(index: int, what: str, condition: str) -> tuple[Probe, str]:
-    """A probe and its source: raise AssertionError(token) if condition is false, as it is."""
-    token = secrets.token_hex(8)
-    marker = new_marker()
-    if condition == "TESTING":
-        xs = random_floats(3)
-        ys = [v + SECURE.uniform(1, 50) for v in xs]
-        what = f"np.testing.assert_allclose({xs}, {ys}) did not raise"
-        body = (
+    found = []
+    for what, condition in conditions:
+        token = secrets.token_hex(8)
+        found.append((what, token, must_fail(condition, token)))
+    if uses_numpy:
+        token = secrets.token_hex(8)
+        testing = (
             "try:\n"
             f"    np.testing.assert_allclose({xs}, {ys})\n"
             "except AssertionError:\n"
             f"    raise AssertionError({token!r}) from None\n"
         )
-    else:
-        body = f"assert {condition}, {token!r}\n"
+        found.append((f"np.testing.assert_allclose({xs}, {ys})", token, testing))
+    SECURE.shuffle(found)
+    return found
+
+
+def make_probe(index: int, what: str, token: str, body: str) -> tuple[Probe, str]:
+    """A probe cell's record and source: body, then a marker it must never reach."""
+    marker = new_marker()
     source = (
         f"# The grader's known-answer check (in the graded copy only).\n{body}print({marker!r})\n"
     )
@@ -219,7 +222,8 @@ def arm_notebook(nb: NotebookNode) -> tuple[NotebookNode, Armed]:
     armed_nb.metadata.pop(VERDICTS_KEY, None)  # a submitted notebook's own claim counts for nothing
     armed: list[ArmedCell] = []
     for index, cell in enumerate(armed_nb.cells):
-        if cells.is_autograded_test(cell):
+        # A cell magic's body may not be Python (%%bash): such a test is left as it is.
+        if cells.is_autograded_test(cell) and not cells.cell_source(cell).lstrip().startswith("%%"):
             marker = new_marker()
             original = cells.cell_source(cell)
             cell.source, shows_value = armed_source(original, marker)
@@ -227,8 +231,8 @@ def arm_notebook(nb: NotebookNode) -> tuple[NotebookNode, Armed]:
                 ArmedCell(index, cells.grade_id(cell) or "", original, marker, shows_value)
             )
     probes: list[Probe] = []
-    for what, condition in probe_sources(uses_numpy(nb)):
-        probe, source = make_probe(len(armed_nb.cells), what, condition)
+    for what, token, body in probe_sources(uses_numpy(nb)):
+        probe, source = make_probe(len(armed_nb.cells), what, token, body)
         armed_nb.cells.append(nbformat.v4.new_code_cell(source))
         probes.append(probe)
     return armed_nb, Armed(tuple(armed), tuple(probes))
@@ -300,14 +304,12 @@ def probe_failure(cell: NotebookNode, probe: Probe) -> str | None:
         return ""
     errors = [o for o in outputs if o.get("output_type") == "error"]
     if probe.marker in stdout_text(cell):
-        return probe.what
+        return f"{probe.what} passed"
     if not errors:
-        return f"{probe.what} (the check showed no error)"
+        return f"{probe.what} showed no failure"
     first = errors[0]
     if first.get("ename") != "AssertionError" or first.get("evalue") != probe.token:
-        return (
-            f"{probe.what.removesuffix(' passed')} did not fail as it must ({first.get('ename')})"
-        )
+        return f"{probe.what} raised {first.get('ename')} instead of failing"
     return None
 
 
