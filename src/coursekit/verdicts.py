@@ -231,7 +231,7 @@ def arm_notebook(nb: NotebookNode) -> tuple[NotebookNode, Armed]:
                 ArmedCell(index, cells.grade_id(cell) or "", original, marker, shows_value)
             )
     probes: list[Probe] = []
-    for what, token, body in probe_sources(uses_numpy(nb)):
+    for what, token, body in probe_sources(uses_numpy(nb)) if armed else []:
         probe, source = make_probe(len(armed_nb.cells), what, token, body)
         armed_nb.cells.append(nbformat.v4.new_code_cell(source))
         probes.append(probe)
