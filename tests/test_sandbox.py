@@ -1,0 +1,555 @@
+"""The grading sandbox holds against a student's attacks: each test forks a real child, confines
+it as a grading kernel would be (real cgroups, namespaces, mounts, uid), runs the attack inside
+and reports back through a pipe. Needs root (CI runs as root)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from traitlets.config import Config
+
+from coursekit.errors import CourseError
+from coursekit.sandbox import (
+    KernelCgroup,
+    SandboxError,
+    SandboxPolicy,
+    cgroup_name_for,
+    confine,
+    linux,
+    policy_from_config,
+    probe_mechanisms,
+    require_mechanisms,
+)
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0,
+    reason="the sandbox confines as root (cgroups, mounts, uid change); CI runs as root",
+)
+
+MIB = 1 << 20
+SECRET = "hidden test: assert add(40, 2) == 42"
+WORKDIR_MB = 4
+MAX_FILE_MB = 2
+MAX_PROCESSES = 8
+MEMORY_MB = 128
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    """A course with the secrets a student must not reach and alice's working copy."""
+    root = tmp_path / "course"
+    files = {
+        "source/ps1/arith.ipynb": SECRET,
+        "gradebook/gradebook.db": "SQLite format 3\0 grades",
+        "nbgrader_config.py": "c = get_config()\n",
+        "submitted/other_student/ps1/arith.ipynb": "bob's answers",
+        "autograded/alice/ps1/arith.ipynb": "alice's notebook",
+        "autograded/alice/ps1/data/points.csv": "x,y\n1,2\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (root / "autograded/alice/ps1/link_to_gradebook").symlink_to(root / "gradebook/gradebook.db")
+    return root
+
+
+@pytest.fixture
+def workdir(course: Path) -> Path:
+    return course / "autograded/alice/ps1"
+
+
+@pytest.fixture
+def kernel_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "kernels" / "kernel-1"
+    folder.mkdir(parents=True)
+    (folder / "connection.json").write_text('{"key": "secret hmac key"}')
+    (folder / "connection.json").chmod(0o600)
+    return folder
+
+
+@pytest.fixture
+def policy(course: Path) -> SandboxPolicy:
+    config = Config()
+    config.CourseKit.sandbox_workdir_mb = WORKDIR_MB
+    config.CourseKit.sandbox_tmp_mb = 8
+    config.CourseKit.sandbox_max_file_mb = MAX_FILE_MB
+    config.CourseKit.sandbox_max_processes = MAX_PROCESSES
+    config.CourseKit.sandbox_memory_mb = MEMORY_MB
+    config.CourseKit.sandbox_cpu_seconds = 30
+    return policy_from_config(config, course)
+
+
+@pytest.fixture
+def cgroup(policy: SandboxPolicy) -> Iterator[KernelCgroup]:
+    group = KernelCgroup.create(f"test-{uuid.uuid4().hex[:12]}", policy)
+    try:
+        yield group
+    finally:
+        group.kill_all()
+        group.remove()
+
+
+@pytest.fixture
+def root_file() -> Iterator[Path]:
+    """A file in root's home, as an instructor's SSH key would be."""
+    with tempfile.NamedTemporaryFile("w", dir="/root", prefix=".coursekit-test-") as handle:
+        handle.write("instructor's private key")
+        handle.flush()
+        os.chmod(handle.name, 0o644)  # readable by anyone who can reach it
+        yield Path(handle.name)
+
+
+def attempt(action: Callable[[], Any]) -> str:
+    """'ok' (with the result, if any) or the errno name the action failed with."""
+    try:
+        result = action()
+    except OSError as error:
+        return errno.errorcode.get(error.errno or 0, type(error).__name__)
+    return "ok" if result is None else f"ok:{result}"
+
+
+def run_confined(
+    policy: SandboxPolicy,
+    workdir: Path,
+    kernel_dir: Path,
+    cgroup: KernelCgroup | None,
+    attack: Callable[[int], dict[str, Any]],
+) -> tuple[dict[str, Any] | None, int]:
+    """Fork, confine the child, run attack(report_fd) in it; its report (one JSON line) and
+    wait status. A child killed before reporting gives None."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        try:
+            os.close(reader)
+            try:
+                confine(policy, workdir, kernel_dir, cgroup, keep_fds={writer})
+                report = attack(writer)
+            except BaseException as error:
+                report = {"crash": f"{type(error).__name__}: {error}"}
+            os.write(writer, (json.dumps(report) + "\n").encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    data = b""
+    with os.fdopen(reader, "rb") as stream:
+        data = stream.readline()  # not EOF: a daemon the child left may hold the pipe open
+    _, status = os.waitpid(pid, 0)
+    return (json.loads(data) if data else None), status
+
+
+def read(path: Path) -> Callable[[], str]:
+    return lambda: path.read_text()[:40]
+
+
+def test_student_cannot_read_course_secrets(
+    policy: SandboxPolicy,
+    course: Path,
+    workdir: Path,
+    kernel_dir: Path,
+    cgroup: KernelCgroup,
+    root_file: Path,
+) -> None:
+    def attack(_: int) -> dict[str, Any]:
+        return {
+            "gradebook": attempt(read(course / "gradebook/gradebook.db")),
+            "source": attempt(read(course / "source/ps1/arith.ipynb")),
+            "config": attempt(read(course / "nbgrader_config.py")),
+            "other_student": attempt(read(course / "submitted/other_student/ps1/arith.ipynb")),
+            "root_file": attempt(read(root_file)),
+            "symlink_in_submission": attempt(read(workdir / "link_to_gradebook")),
+            "list_course": attempt(lambda: sorted(os.listdir(course))),
+            "own_notebook": attempt(read(Path("arith.ipynb"))),  # relative to the workdir
+            "own_data": attempt(read(Path("data/points.csv"))),
+            "uid": os.getuid(),
+        }
+
+    report, _ = run_confined(policy, workdir, kernel_dir, cgroup, attack)
+    assert report is not None and "crash" not in report, report
+    for secret in ("gradebook", "source", "config", "other_student", "root_file"):
+        assert report[secret] in {"ENOENT", "EACCES"}, (secret, report[secret])
+    assert report["symlink_in_submission"] in {"ENOENT", "EACCES"}
+    assert report["list_course"] == "EACCES"
+    assert report["own_notebook"] == "ok:alice's notebook"
+    assert report["own_data"] == "ok:x,y\n1,2\n"
+    assert report["uid"] == policy.uid
+
+
+@pytest.fixture
+def outside_file() -> Iterator[Path]:
+    """A world-readable file outside every default hidden path (and outside /tmp)."""
+    folder = Path(tempfile.mkdtemp(dir="/var/lib", prefix="coursekit-test-"))
+    folder.chmod(0o755)
+    secret = folder / "answers.txt"
+    secret.write_text("the answers")
+    secret.chmod(0o644)
+    try:
+        yield secret
+    finally:
+        secret.unlink()
+        folder.rmdir()
+
+
+def test_a_hidden_file_cannot_be_opened(
+    policy: SandboxPolicy,
+    workdir: Path,
+    kernel_dir: Path,
+    cgroup: KernelCgroup,
+    outside_file: Path,
+) -> None:
+    hiding = replace(policy, hidden_paths=(*policy.hidden_paths, str(outside_file)))
+
+    def attack(_: int) -> dict[str, Any]:
+        return {"read": attempt(read(outside_file))}
+
+    assert run_confined(policy, workdir, kernel_dir, cgroup, attack)[0] == {
+        "read": "ok:the answers"  # the control: unhidden, anyone may read it
+    }
+    assert run_confined(hiding, workdir, kernel_dir, cgroup, attack)[0] == {"read": "EACCES"}
+
+
+def test_writes_stay_in_the_capped_private_workdir(
+    policy: SandboxPolicy, course: Path, workdir: Path, kernel_dir: Path, cgroup: KernelCgroup
+) -> None:
+    chunk = b"x" * (MAX_FILE_MB * MIB - 4096)
+
+    def write(path: Path, data: bytes = b"42") -> Callable[[], None]:
+        return lambda: path.write_bytes(data) and None
+
+    def fill_workdir() -> int:
+        written = 0
+        for number in range(4 * WORKDIR_MB // MAX_FILE_MB):  # twice the cap, file by file
+            Path(f"fill-{number}.bin").write_bytes(chunk)
+            written += len(chunk)
+        return written
+
+    def attack(_: int) -> dict[str, Any]:
+        return {
+            "own_file": attempt(write(Path("result.txt"))),
+            "gradebook": attempt(write(course / "gradebook/gradebook.db")),
+            "course_root": attempt(write(course / "grades.csv")),
+            "config": attempt(write(course / "nbgrader_config.py")),
+            "system": attempt(write(Path("/var/lib/coursekit-test-planted"))),
+            "past_file_size_limit": attempt(write(Path("/tmp/big.bin"), chunk * 2)),
+            "past_workdir_cap": attempt(fill_workdir),
+        }
+
+    report, _ = run_confined(policy, workdir, kernel_dir, cgroup, attack)
+
+    assert report is not None and "crash" not in report, report
+    assert report["own_file"] == "ok"
+    for outside in ("gradebook", "course_root", "config", "system"):
+        assert report[outside] in {"EROFS", "EACCES", "ENOENT"}, (outside, report[outside])
+    assert report["past_file_size_limit"] == "EFBIG"
+    assert report["past_workdir_cap"] == "ENOSPC"
+    # The grader's files are untouched; the student's writes vanished with the child.
+    assert (course / "gradebook/gradebook.db").read_text() == "SQLite format 3\0 grades"
+    assert not (course / "grades.csv").exists()
+    assert not Path("/var/lib/coursekit-test-planted").exists()
+    assert sorted(p.name for p in workdir.iterdir()) == ["arith.ipynb", "data", "link_to_gradebook"]
+
+
+def test_no_network_not_even_loopback(
+    policy: SandboxPolicy, workdir: Path, kernel_dir: Path, cgroup: KernelCgroup
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+
+        def attack(_: int) -> dict[str, Any]:
+            def connect(address: tuple[str, int]) -> Callable[[], None]:
+                return lambda: socket.create_connection(address, timeout=5).close()
+
+            return {
+                "loopback": attempt(connect(("127.0.0.1", port))),
+                "outside": attempt(connect(("192.0.2.1", 80))),  # TEST-NET-1: no DNS needed
+                "interfaces": sorted(name for _, name in socket.if_nameindex()),
+            }
+
+        control = attempt(lambda: socket.create_connection(("127.0.0.1", port), timeout=5).close())
+        report, _ = run_confined(policy, workdir, kernel_dir, cgroup, attack)
+
+    assert control == "ok"
+    assert report == {"loopback": "ENETUNREACH", "outside": "ENETUNREACH", "interfaces": ["lo"]}
+
+
+def test_a_fork_bomb_stops_at_max_processes(
+    policy: SandboxPolicy, workdir: Path, kernel_dir: Path, cgroup: KernelCgroup
+) -> None:
+    def attack(_: int) -> dict[str, Any]:
+        children, failure = [], "none"
+        for _ in range(4 * MAX_PROCESSES):
+            try:
+                pid = os.fork()
+            except OSError as error:
+                failure = errno.errorcode[error.errno or 0]
+                break
+            if pid == 0:
+                time.sleep(60)
+                os._exit(0)
+            children.append(pid)
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        return {"forked": len(children), "failure": failure}
+
+    report, _ = run_confined(policy, workdir, kernel_dir, cgroup, attack)
+
+    assert report == {"forked": MAX_PROCESSES - 1, "failure": "EAGAIN"}
+
+
+def test_a_memory_bomb_is_killed_and_told_apart(
+    policy: SandboxPolicy, workdir: Path, kernel_dir: Path, cgroup: KernelCgroup
+) -> None:
+    def attack(_: int) -> dict[str, Any]:
+        hoard = []
+        for _ in range(4 * MEMORY_MB):
+            hoard.append(bytearray(MIB))  # zero-filled by Python: every page is touched
+        return {"survived_mb": len(hoard)}
+
+    report, status = run_confined(policy, workdir, kernel_dir, cgroup, attack)
+
+    assert report is None
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert cgroup.out_of_memory()
+    peak = cgroup.peak_memory_bytes()
+    assert peak is not None and MEMORY_MB * MIB * 0.9 <= peak <= MEMORY_MB * MIB
+
+
+def test_a_well_behaved_kernel_is_not_reported_out_of_memory(
+    policy: SandboxPolicy, workdir: Path, kernel_dir: Path, cgroup: KernelCgroup
+) -> None:
+    report, status = run_confined(
+        policy, workdir, kernel_dir, cgroup, lambda _: {"mb": len(bytearray(16 * MIB)) // MIB}
+    )
+
+    assert report == {"mb": 16} and os.waitstatus_to_exitcode(status) == 0
+    assert not cgroup.out_of_memory()
+
+
+def test_cpu_time_is_limited(
+    policy: SandboxPolicy, workdir: Path, kernel_dir: Path, cgroup: KernelCgroup
+) -> None:
+    def spin(_: int) -> dict[str, Any]:
+        while True:
+            pass
+
+    _, status = run_confined(replace(policy, cpu_seconds=1), workdir, kernel_dir, cgroup, spin)
+
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU
+
+
+def test_kill_all_ends_a_daemon_that_left_the_session(
+    policy: SandboxPolicy, workdir: Path, kernel_dir: Path, cgroup: KernelCgroup
+) -> None:
+    def attack(report_fd: int) -> dict[str, Any]:
+        if os.fork() == 0:  # the classic double fork: setsid, fork again, parent exits
+            os.setsid()
+            if os.fork() == 0:
+                daemon = {"daemon": os.getpid()}
+                os.write(report_fd, (json.dumps(daemon) + "\n").encode())
+                os.close(report_fd)
+                while True:
+                    time.sleep(1)
+            os._exit(0)
+        os._exit(0)  # the kernel itself ends; only the daemon is left
+
+    report, _ = run_confined(policy, workdir, kernel_dir, cgroup, attack)
+
+    assert report is not None
+    daemon = report["daemon"]
+    assert cgroup.pids() == {daemon}  # alive after its kernel, in no session of the kernel
+    cgroup.kill_all()
+    assert cgroup.pids() == set()
+    stat = Path(f"/proc/{daemon}/stat")
+    assert not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] in {"Z", "X"}
+
+
+def test_the_kernel_cannot_undo_its_confinement(
+    policy: SandboxPolicy, course: Path, workdir: Path, kernel_dir: Path, cgroup: KernelCgroup
+) -> None:
+    def attack(_: int) -> dict[str, Any]:
+        return {
+            "signal_parent": attempt(lambda: os.kill(os.getppid(), 0)),  # 0: permission only
+            "umount_cover": attempt(lambda: linux.umount(course)),
+            "umount_workdir": attempt(lambda: linux.umount(workdir, linux.MNT_DETACH)),
+            "remount_writable": attempt(
+                lambda: linux.mount(None, course, None, linux.MS_REMOUNT | linux.MS_BIND)
+            ),
+            "leave_cgroup": attempt(
+                lambda: (cgroup.paths["pids"].parent / "cgroup.procs").write_text(str(os.getpid()))
+            ),
+            "become_root": attempt(lambda: os.setuid(0)),
+            "new_privileges": Path("/proc/self/status").read_text().count("NoNewPrivs:\t1"),
+        }
+
+    report, _ = run_confined(policy, workdir, kernel_dir, cgroup, attack)
+
+    assert report == {
+        "signal_parent": "EPERM",
+        "umount_cover": "EPERM",
+        "umount_workdir": "EPERM",
+        "remount_writable": "EPERM",
+        "leave_cgroup": "EACCES",
+        "become_root": "EPERM",
+        "new_privileges": 1,
+    }
+
+
+def test_the_kernel_keeps_its_python_and_kernel_folder(
+    policy: SandboxPolicy, workdir: Path, kernel_dir: Path, cgroup: KernelCgroup
+) -> None:
+    def attack(_: int) -> dict[str, Any]:
+        numpy = subprocess.run(
+            [sys.executable, "-c", "import numpy; print(numpy.arange(4).sum())"],
+            capture_output=True,
+            text=True,
+        )
+        ipc = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        ipc.bind(str(kernel_dir / "shell.ipc"))  # as ZMQ's ipc transport does
+        ipc.close()
+        return {
+            "numpy": numpy.stdout.strip() or numpy.stderr[-300:],
+            "connection_file": attempt(read(kernel_dir / "connection.json")),
+            "home": os.environ["HOME"],
+            "home_writable": attempt(lambda: Path(os.environ["HOME"], ".keras").mkdir()),
+            "cwd": os.getcwd(),
+        }
+
+    report, _ = run_confined(policy, workdir, kernel_dir, cgroup, attack)
+
+    assert report == {
+        "numpy": "6",
+        "connection_file": 'ok:{"key": "secret hmac key"}',
+        "home": "/tmp/home",
+        "home_writable": "ok",
+        "cwd": str(workdir),
+    }
+    assert (kernel_dir / "shell.ipc").is_socket()  # the grader's side sees the socket
+
+
+def test_a_missing_cgroup_controller_is_an_error_naming_it(
+    policy: SandboxPolicy, tmp_path: Path
+) -> None:
+    empty_root = tmp_path / "no-cgroups"
+    empty_root.mkdir()
+    lacking = replace(policy, cgroup_root=str(empty_root))
+
+    probe = probe_mechanisms(empty_root)
+    with pytest.raises(SandboxError) as created:
+        KernelCgroup.create("kernel-x", lacking)
+    with pytest.raises(SandboxError) as required:
+        require_mechanisms(lacking, probe)
+
+    assert probe["cgroup_memory"] is not None and probe["cgroup_pids"] is not None
+    assert probe["mount_namespace"] is None and probe["network_namespace"] is None
+    assert created.value.mechanism == "cgroup_memory"
+    assert "cgroup_memory" in str(required.value) and "cgroup_pids" in str(required.value)
+    # Turned off explicitly, the same machine is acceptable.
+    require_mechanisms(replace(lacking, memory_mb=None, max_processes=None), probe)
+
+
+def test_confine_refuses_limits_without_their_cgroup(
+    policy: SandboxPolicy, workdir: Path, kernel_dir: Path
+) -> None:
+    report, _ = run_confined(policy, workdir, kernel_dir, None, lambda _: {"confined": True})
+
+    assert report is not None and report["crash"].startswith("SandboxError: sandbox cgroup_memory")
+
+
+def test_the_launcher_confines_then_execs(
+    policy: SandboxPolicy, course: Path, workdir: Path, kernel_dir: Path
+) -> None:
+    probe = (
+        "import os, pathlib\n"
+        f"try:\n    pathlib.Path({str(course / 'gradebook/gradebook.db')!r}).read_bytes()\n"
+        "    print('gradebook read')\n"
+        "except OSError as e:\n    print('gradebook', type(e).__name__)\n"
+        "print('uid', os.getuid(), 'cwd', os.getcwd())\n"
+    )
+    name = cgroup_name_for(kernel_dir)
+    try:
+        launched = subprocess.run(
+            [sys.executable, "-m", "coursekit.sandbox", policy.to_json(), str(workdir)]
+            + [str(kernel_dir), "--", sys.executable, "-c", probe],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        group = KernelCgroup.find(name, policy)
+        assert set(group.paths) >= {"memory", "pids"}  # the cleaner finds it by kernel_dir
+    finally:
+        group = KernelCgroup.find(name, policy)
+        group.kill_all()
+        group.remove()
+
+    assert launched.returncode == 0, launched.stderr
+    assert launched.stdout.splitlines() == [
+        "gradebook FileNotFoundError",
+        f"uid {policy.uid} cwd {workdir}",
+    ]
+    assert KernelCgroup.find(name, policy).paths == {}
+
+
+def test_the_launcher_reports_a_setup_failure(
+    policy: SandboxPolicy, tmp_path: Path, workdir: Path, kernel_dir: Path
+) -> None:
+    lacking = replace(policy, cgroup_root=str(tmp_path))
+
+    launched = subprocess.run(
+        [sys.executable, "-m", "coursekit.sandbox", lacking.to_json(), str(workdir)]
+        + [str(kernel_dir), "--", "true"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert launched.returncode == 125
+    assert "sandbox cgroup_memory" in launched.stderr
+
+
+def test_policy_from_config_reads_the_coursekit_section(course: Path, tmp_path: Path) -> None:
+    config = Config()
+    config.CourseKit.sandbox_memory_mb = 512
+    config.CourseKit.sandbox_network = True
+    config.CourseKit.sandbox_hidden_paths = ["/opt/answers"]
+    config.Exchange.root = str(tmp_path / "exchange")
+    config.CourseDirectory.db_url = f"sqlite:///{tmp_path / 'grades' / 'gradebook.db'}"
+
+    policy = policy_from_config(config, course)
+
+    assert policy.memory_mb == 512 and policy.network is True
+    assert policy.cpu_seconds == SandboxPolicy().cpu_seconds  # untouched: the default
+    for hidden in (course, "/root", "/home", "/opt/answers", tmp_path / "exchange"):
+        assert str(hidden) in policy.hidden_paths
+    assert str(tmp_path / "grades") in policy.hidden_paths
+    assert SandboxPolicy.from_json(policy.to_json()) == policy
+    assert policy.required_mechanisms().count("network_namespace") == 0
+
+
+def test_policy_from_config_rejects_typos_and_bad_values(course: Path) -> None:
+    typo = Config()
+    typo.CourseKit.sandbox_memory_gb = 2
+    bad = Config()
+    bad.CourseKit.sandbox_max_processes = "many"
+    off = Config()
+    off.CourseKit.sandbox_enabled = False
+
+    with pytest.raises(CourseError, match="sandbox_\\*.*memory_gb"):
+        policy_from_config(typo, course)
+    with pytest.raises(CourseError, match="max_processes must be a whole number"):
+        policy_from_config(bad, course)
+    assert policy_from_config(off, course).required_mechanisms() == ()
