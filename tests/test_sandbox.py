@@ -122,15 +122,15 @@ def attempt(action: Callable[[], Any]) -> str:
     return "ok" if result is None else f"ok:{result}"
 
 
-def run_confined(
+def start_confined(
     policy: SandboxPolicy,
     workdir: Path,
     kernel_dir: Path,
     cgroup: KernelCgroup | None,
     attack: Callable[[int], dict[str, Any]],
-) -> tuple[dict[str, Any] | None, int]:
-    """Fork, confine the child, run attack(report_fd) in it; its report (one JSON line) and
-    wait status. A child killed before reporting gives None."""
+) -> tuple[int, dict[str, Any] | None]:
+    """Fork, confine the child, run attack(report_fd) in it; the child's pid and first report
+    (one JSON line; None if the child died first). The caller waits for the child."""
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never return into pytest
@@ -145,11 +145,22 @@ def run_confined(
         finally:
             os._exit(0)
     os.close(writer)
-    data = b""
     with os.fdopen(reader, "rb") as stream:
         data = stream.readline()  # not EOF: a daemon the child left may hold the pipe open
+    return pid, (json.loads(data) if data else None)
+
+
+def run_confined(
+    policy: SandboxPolicy,
+    workdir: Path,
+    kernel_dir: Path,
+    cgroup: KernelCgroup | None,
+    attack: Callable[[int], dict[str, Any]],
+) -> tuple[dict[str, Any] | None, int]:
+    """start_confined, then wait: the child's report and its wait status."""
+    pid, report = start_confined(policy, workdir, kernel_dir, cgroup, attack)
     _, status = os.waitpid(pid, 0)
-    return (json.loads(data) if data else None), status
+    return report, status
 
 
 def read(path: Path) -> Callable[[], str]:
@@ -176,6 +187,7 @@ def test_student_cannot_read_course_secrets(
             "own_notebook": attempt(read(Path("arith.ipynb"))),  # relative to the workdir
             "own_data": attempt(read(Path("data/points.csv"))),
             "uid": os.getuid(),
+            "pid": os.getpid(),
         }
 
     report, _ = run_confined(policy, workdir, kernel_dir, cgroup, attack)
@@ -186,7 +198,7 @@ def test_student_cannot_read_course_secrets(
     assert report["list_course"] == "EACCES"
     assert report["own_notebook"] == "ok:alice's notebook"
     assert report["own_data"] == "ok:x,y\n1,2\n"
-    assert report["uid"] == policy.uid
+    assert report["uid"] == policy.kernel_uid(report["pid"]) != 0
 
 
 @pytest.fixture
@@ -358,7 +370,10 @@ def test_kill_all_ends_a_daemon_that_left_the_session(
     def attack(report_fd: int) -> dict[str, Any]:
         if os.fork() == 0:  # the classic double fork: setsid, fork again, parent exits
             os.setsid()
+            intermediate = os.getpid()
             if os.fork() == 0:
+                while os.getppid() == intermediate:  # report once orphaned, as a daemon is
+                    time.sleep(0.01)
                 daemon = {"daemon": os.getpid()}
                 os.write(report_fd, (json.dumps(daemon) + "\n").encode())
                 os.close(report_fd)
@@ -407,6 +422,60 @@ def test_the_kernel_cannot_undo_its_confinement(
         "become_root": "EPERM",
         "new_privileges": 1,
     }
+
+
+def signal_a_running_kernel(
+    policy: SandboxPolicy,
+    workdir: Path,
+    kernel_dirs: tuple[Path, Path],
+    cgroup: KernelCgroup,
+    kill_everyone: bool,
+) -> tuple[dict[str, Any] | None, bool]:
+    """A kernel waits while a second one, confined alike, signals it; the second's report and
+    whether the first was still alive afterwards."""
+    release_reader, release_writer = os.pipe()
+
+    def wait_for_release(report_fd: int) -> dict[str, Any]:
+        os.write(report_fd, (json.dumps({"pid": os.getpid()}) + "\n").encode())
+        os.read(release_reader, 1)
+        return {}
+
+    def attack(_: int) -> dict[str, Any]:
+        report = {"probe": attempt(lambda: os.kill(first, 0))}  # 0: the permission check only
+        if kill_everyone:
+            report["kill_everyone"] = attempt(lambda: os.kill(-1, signal.SIGKILL))
+        return report
+
+    first, started = start_confined(policy, workdir, kernel_dirs[0], cgroup, wait_for_release)
+    try:
+        assert started == {"pid": first}
+        report, _ = run_confined(policy, workdir, kernel_dirs[1], cgroup, attack)
+        alive = os.waitpid(first, os.WNOHANG) == (0, 0)
+    finally:
+        os.write(release_writer, b"x")
+        os.waitpid(first, 0)
+        os.close(release_reader)
+        os.close(release_writer)
+    return report, alive
+
+
+def test_kernels_graded_at_once_cannot_signal_each_other(
+    policy: SandboxPolicy, workdir: Path, kernel_dir: Path, cgroup: KernelCgroup
+) -> None:
+    other_dir = kernel_dir.parent / "kernel-2"
+    other_dir.mkdir()
+    dirs = (kernel_dir, other_dir)
+
+    report, alive = signal_a_running_kernel(policy, workdir, dirs, cgroup, kill_everyone=True)
+    # The control: kernels sharing one uid could (no kill(-1) here: it would hit them all).
+    shared = replace(policy, uid=policy.gid)
+    control, _ = signal_a_running_kernel(shared, workdir, dirs, cgroup, kill_everyone=False)
+
+    # kill(-1) reports success even when every target refused (EPERM); what counts is that
+    # the other kernel lives on.
+    assert report == {"probe": "EPERM", "kill_everyone": "ok"}
+    assert alive
+    assert control == {"probe": "ok"}
 
 
 def test_the_kernel_keeps_its_python_and_kernel_folder(
@@ -482,13 +551,15 @@ def test_the_launcher_confines_then_execs(
     )
     name = cgroup_name_for(kernel_dir)
     try:
-        launched = subprocess.run(
+        launcher = subprocess.Popen(
             [sys.executable, "-m", "coursekit.sandbox", policy.to_json(), str(workdir)]
             + [str(kernel_dir), "--", sys.executable, "-c", probe],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=60,
         )
+        stdout, stderr = launcher.communicate(timeout=60)
+        launched_pid = launcher.pid  # exec keeps it: the kernel's uid derives from it
         group = KernelCgroup.find(name, policy)
         assert set(group.paths) >= {"memory", "pids"}  # the cleaner finds it by kernel_dir
     finally:
@@ -496,10 +567,10 @@ def test_the_launcher_confines_then_execs(
         group.kill_all()
         group.remove()
 
-    assert launched.returncode == 0, launched.stderr
-    assert launched.stdout.splitlines() == [
+    assert launcher.returncode == 0, stderr
+    assert stdout.splitlines() == [
         "gradebook FileNotFoundError",
-        f"uid {policy.uid} cwd {workdir}",
+        f"uid {policy.kernel_uid(launched_pid)} cwd {workdir}",
     ]
     assert KernelCgroup.find(name, policy).paths == {}
 

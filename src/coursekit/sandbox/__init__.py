@@ -20,15 +20,17 @@ How a kernel is confined (confine(), in a fresh single-threaded fork, as root, i
      there vanish with the kernel, a write past the cap fails with ENOSPC in student code.
   4. rlimits: CPU seconds (SIGXCPU, then SIGKILL 5 s later), file size (EFBIG), no core dumps,
      open files.
-  5. privileges: setgroups([]), gid and uid to policy.gid/uid (nobody:nogroup), empty capability
-     bounding set, no_new_privs. From then on the kernel cannot unmount or remount the covers
-     (EPERM; in a user namespace of its own they are locked to it), leave its cgroups, or
-     signal or trace the grader and fork server (root's processes).
+  5. privileges: setgroups([]), gid nogroup, and a uid of the kernel's own (KERNEL_UID_BASE +
+     its pid; policy.uid, if set, for all), an empty capability bounding set, no_new_privs.
+     From then on the kernel cannot unmount or remount the covers (EPERM; in a user namespace
+     of its own they are locked to it), leave its cgroups, or signal or trace the grader, the
+     fork server, or another student's kernel running at the same time (os.kill(-1, 9) too).
 
 Not protected (say so to instructors):
-  - Kernels that run at the same time share the uid: one student's code could signal or (for a
-    kernel started cold by exec, which is dumpable again) ptrace another student's kernel
-    running at that moment. The warm path's kernels are not dumpable after the uid change.
+  - A uid is unique among live kernels, not forever: if the grader dies before killing a
+    kernel's cgroup, a daemon the kernel left keeps its uid, which a later kernel with the
+    same pid would share (pid numbers wrap around). With policy.uid set, all kernels share it
+    and can signal each other.
   - /proc is the host's (no PID namespace: ipykernel watches JPY_PARENT_PID): the process
     list and command lines of every process are visible, though not their files or memory.
   - Everything not hidden stays readable as for any unprivileged user: /etc, /usr, /opt,
@@ -42,8 +44,8 @@ Not protected (say so to instructors):
 Configuration: c.CourseKit.sandbox_<field> in nbgrader_config.py, for each SandboxPolicy field
 (policy.py documents the defaults and why); c.CourseKit.sandbox_enabled = False turns it all
 off. A mechanism that is needed and unavailable is a SandboxError naming it, never a silent
-fallback: turn a part off explicitly (memory_mb/max_processes/cpu_seconds/max_file_mb/uid =
-None, network = True, filesystem = False).
+fallback: turn a part off explicitly (memory_mb/max_processes/cpu_seconds/max_file_mb = None,
+network = True, filesystem = False, drop_privileges = False).
 """
 
 from coursekit.sandbox.cgroups import KernelCgroup, cgroup_name_for

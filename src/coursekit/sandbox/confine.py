@@ -56,10 +56,8 @@ def confine(
         return
     workdir, kernel_dir = Path(os.path.realpath(workdir)), Path(os.path.realpath(kernel_dir))
     _require_single_thread()
-    owner = (
-        os.getuid() if policy.uid is None else policy.uid,
-        os.getgid() if policy.gid is None else policy.gid,
-    )
+    uid = policy.kernel_uid(os.getpid())
+    owner = (os.getuid(), os.getgid()) if uid is None else (uid, policy.gid)
     for controller, limit in (("memory", policy.memory_mb), ("pids", policy.max_processes)):
         if limit is not None and (cgroup is None or controller not in cgroup.paths):
             raise SandboxError(
@@ -80,7 +78,7 @@ def confine(
     _step("rlimits", _set_rlimits, policy)
     _step("privilege_drop", _hand_over, kernel_dir, owner)
     _step("privilege_drop", _close_folder_fds, set(keep_fds))
-    if policy.uid is not None:
+    if policy.drop_privileges:
         _step("privilege_drop", _drop_privileges, owner)
     _step("mount_namespace", os.chdir, workdir)  # the old cwd is the original, uncovered folder
 

@@ -52,7 +52,12 @@ DEFAULT_WORKDIR_MB = 256
 DEFAULT_TMP_MB = 256
 DEFAULT_MAX_FILE_MB = 128
 DEFAULT_OPEN_FILES = 4096  # ZMQ sockets and TensorFlow's shared libraries; 1024 was tight
-NOBODY = 65534  # nobody:nogroup on Debian
+NOGROUP = 65534  # nogroup on Debian
+# Each kernel runs as a uid of its own, KERNEL_UID_BASE + its process id (unique among live
+# processes): kernels graded at the same time cannot signal (os.kill(-1, SIGKILL) included),
+# trace or read each other. The base lies far above real users, subordinate uid ranges
+# (100000 and up) and systemd's dynamic users, and below 2**31 for code that reads uids as signed.
+KERNEL_UID_BASE = 1_500_000_000
 
 
 class SandboxError(CourseError):
@@ -83,8 +88,9 @@ class SandboxPolicy:
     open_files: int = DEFAULT_OPEN_FILES
     network: bool = False  # True: the kernel keeps the grader's network (no network namespace)
     filesystem: bool = True  # False: no mount namespace (nothing hidden, no private copies)
-    uid: int | None = NOBODY  # None: the kernel keeps the grader's uid (root)
-    gid: int | None = NOBODY
+    drop_privileges: bool = True  # False: the kernel keeps the grader's uid (root)
+    uid: int | None = None  # None: a uid of its own per kernel; a number: that uid for all
+    gid: int = NOGROUP
     cgroup_root: str = CGROUP_ROOT
 
     def to_json(self) -> str:
@@ -95,6 +101,12 @@ class SandboxPolicy:
     def from_json(cls, text: str) -> SandboxPolicy:
         """The policy to_json wrote; unknown keys are an error."""
         return policy_from_mapping(json.loads(text), "the sandbox policy JSON")
+
+    def kernel_uid(self, pid: int) -> int | None:
+        """The uid the kernel with this process id runs as; None if it keeps the grader's."""
+        if not self.drop_privileges:
+            return None
+        return KERNEL_UID_BASE + pid if self.uid is None else self.uid
 
     def required_mechanisms(self) -> tuple[str, ...]:
         """The mechanisms (names of probe_mechanisms) this policy cannot do without."""
@@ -107,16 +119,16 @@ class SandboxPolicy:
             "network_namespace": not self.network,
             "ipc_namespace": True,
             "uts_namespace": True,
-            "privilege_drop": self.uid is not None,
+            "privilege_drop": self.drop_privileges,
             "rlimits": True,
         }
         return tuple(name for name, needed in wanted.items() if needed)
 
 
 _TUPLE_FIELDS = {"hidden_paths", "readonly_paths"}
-_OPTIONAL_INT_FIELDS = {"memory_mb", "cpu_seconds", "max_processes", "max_file_mb", "uid", "gid"}
-_INT_FIELDS = {"workdir_mb", "tmp_mb", "open_files"}
-_BOOL_FIELDS = {"enabled", "network", "filesystem"}
+_OPTIONAL_INT_FIELDS = {"memory_mb", "cpu_seconds", "max_processes", "max_file_mb", "uid"}
+_INT_FIELDS = {"workdir_mb", "tmp_mb", "open_files", "gid"}
+_BOOL_FIELDS = {"enabled", "network", "filesystem", "drop_privileges"}
 
 
 def policy_from_mapping(values: dict[str, Any], where: str) -> SandboxPolicy:
@@ -153,7 +165,8 @@ def _checked(name: str, value: Any, where: str) -> Any:
     if name in _INT_FIELDS | _OPTIONAL_INT_FIELDS:
         minimum = 0 if name in {"uid", "gid"} else 1
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise bad(f"a whole number >= {minimum}" + (" or None" if name != "workdir_mb" else ""))
+            optional = " or None" if name in _OPTIONAL_INT_FIELDS else ""
+            raise bad(f"a whole number >= {minimum}{optional}")
         return value
     if name == "cgroup_root":
         if not isinstance(value, str) or not Path(value).is_absolute():
