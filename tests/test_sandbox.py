@@ -275,27 +275,48 @@ def test_writes_stay_in_the_capped_private_workdir(
     assert sorted(p.name for p in workdir.iterdir()) == ["arith.ipynb", "data", "link_to_gradebook"]
 
 
+def connect_tcp(address: tuple[str, int]) -> Callable[[], None]:
+    return lambda: socket.create_connection(address, timeout=5).close()
+
+
+def connect_unix(address: str) -> Callable[[], None]:
+    def connect() -> None:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.connect(address)
+
+    return connect
+
+
 def test_no_network_not_even_loopback(
     policy: SandboxPolicy, workdir: Path, kernel_dir: Path, cgroup: KernelCgroup
 ) -> None:
-    with socket.create_server(("127.0.0.1", 0)) as server:
+    abstract = f"\0coursekit-test-{uuid.uuid4().hex}"  # abstract Unix sockets: per network ns
+    with (
+        socket.create_server(("127.0.0.1", 0)) as server,
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as local,
+    ):
         port = server.getsockname()[1]
+        local.bind(abstract)
+        local.listen()
 
         def attack(_: int) -> dict[str, Any]:
-            def connect(address: tuple[str, int]) -> Callable[[], None]:
-                return lambda: socket.create_connection(address, timeout=5).close()
-
             return {
-                "loopback": attempt(connect(("127.0.0.1", port))),
-                "outside": attempt(connect(("192.0.2.1", 80))),  # TEST-NET-1: no DNS needed
+                "loopback": attempt(connect_tcp(("127.0.0.1", port))),
+                "outside": attempt(connect_tcp(("192.0.2.1", 80))),  # TEST-NET-1: no DNS needed
+                "abstract_unix": attempt(connect_unix(abstract)),
                 "interfaces": sorted(name for _, name in socket.if_nameindex()),
             }
 
-        control = attempt(lambda: socket.create_connection(("127.0.0.1", port), timeout=5).close())
+        controls = [attempt(connect_tcp(("127.0.0.1", port))), attempt(connect_unix(abstract))]
         report, _ = run_confined(policy, workdir, kernel_dir, cgroup, attack)
 
-    assert control == "ok"
-    assert report == {"loopback": "ENETUNREACH", "outside": "ENETUNREACH", "interfaces": ["lo"]}
+    assert controls == ["ok", "ok"]
+    assert report == {
+        "loopback": "ENETUNREACH",
+        "outside": "ENETUNREACH",
+        "abstract_unix": "ECONNREFUSED",
+        "interfaces": ["lo"],
+    }
 
 
 def test_a_fork_bomb_stops_at_max_processes(

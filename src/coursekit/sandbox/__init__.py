@@ -39,6 +39,10 @@ Not protected (say so to instructors):
     the caller must not pass others to secrets. The environment is the caller's to clean.
   - The Linux kernel itself is the boundary: a kernel exploit, or side channels, are not
     stopped; user namespaces remain available to student code (their mounts are locked).
+  - The kernel folder is the grader's own (its sockets must be reachable by path), writable
+    by the kernel: each file there is capped by max_file_mb, their number is not. On a tmpfs
+    (mount one at the folder that holds the kernel folders) the pages are charged to the
+    kernel's memory cgroup, hence capped by memory_mb, and never reach the disk.
   - Wall time per cell is nbgrader's (c.Execute.timeout), not this package's.
 
 Configuration: c.CourseKit.sandbox_<field> in nbgrader_config.py, for each SandboxPolicy field
