@@ -65,10 +65,20 @@ def plan_mounts(policy: SandboxPolicy, workdir: Path, kernel_dir: Path) -> list[
     mounts.extend(Mount("scratch", path) for path in scratch)
     mounts.append(Mount("workdir", workdir))
     mounts.append(Mount("kernel_dir", kernel_dir))
-    readonly = dict.fromkeys(
-        [*(Path(p) for p in _existing(policy.readonly_paths)), *_existing_dirs(python_paths())]
+    readonly = list(
+        dict.fromkeys(
+            [*(Path(p) for p in _existing(policy.readonly_paths)), *_existing_dirs(python_paths())]
+        )
     )
-    mounts.extend(Mount("readonly", path, path.is_dir()) for path in readonly)
+    hiding = [*covers, *scratch, workdir]
+    for path in readonly:  # inside another re-exposed folder, with no cover between: in view
+        if not any(
+            path != other
+            and path.is_relative_to(other)
+            and _nothing_exposed_between(other, path, hiding)
+            for other in readonly
+        ):
+            mounts.append(Mount("readonly", path, path.is_dir()))
     return sorted(mounts, key=lambda m: (len(m.path.parts), KIND_ORDER[m.kind], str(m.path)))
 
 
@@ -190,7 +200,8 @@ def _existing_dirs(paths: tuple[str, ...] | list[str]) -> list[Path]:
 
 
 def _nothing_exposed_between(holder: Path, path: Path, exposed: list[Path]) -> bool:
-    """No exposed folder lies inside holder and above (or at) path: path is hidden already."""
+    """No mount of `exposed` lies inside holder and above (or at) path: path already shows
+    what holder shows (hidden under a cover, or visible under a re-exposed folder)."""
     return not any(
         e.is_relative_to(holder) and e != holder and path.is_relative_to(e) for e in exposed
     )
