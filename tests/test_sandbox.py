@@ -547,6 +547,7 @@ def test_a_missing_cgroup_controller_is_an_error_naming_it(
     assert probe["cgroup_memory"] is not None and probe["cgroup_pids"] is not None
     assert probe["mount_namespace"] is None and probe["network_namespace"] is None
     assert created.value.mechanism == "cgroup_memory"
+    assert "c.CourseKit.sandbox_memory_mb = None" in str(created.value)  # how to opt out
     assert "cgroup_memory" in str(required.value) and "cgroup_pids" in str(required.value)
     # Turned off explicitly, the same machine is acceptable.
     require_mechanisms(replace(lacking, memory_mb=None, max_processes=None), probe)
@@ -617,7 +618,7 @@ def test_policy_from_config_reads_the_coursekit_section(course: Path, tmp_path: 
     config = Config()
     config.CourseKit.sandbox_memory_mb = 512
     config.CourseKit.sandbox_network = True
-    config.CourseKit.sandbox_hidden_paths = ["/opt/answers"]
+    config.CourseKit.sandbox_hidden_paths.append("/opt/answers")  # a lazy value in traitlets
     config.Exchange.root = str(tmp_path / "exchange")
     config.CourseDirectory.db_url = f"sqlite:///{tmp_path / 'grades' / 'gradebook.db'}"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from traitlets.config import Config
+from traitlets.config.loader import LazyConfigValue
 
 from coursekit.errors import CourseError
 
@@ -61,13 +62,27 @@ NOGROUP = 65534  # nogroup on Debian
 KERNEL_UID_BASE = 1_500_000_000
 
 
+# The explicit opt-out of each mechanism, for error messages (c.CourseKit.<setting>).
+OPT_OUTS = {
+    "cgroup_memory": "sandbox_memory_mb = None",
+    "cgroup_pids": "sandbox_max_processes = None",
+    "mount_namespace": "sandbox_filesystem = False",
+    "network_namespace": "sandbox_network = True",
+    "privilege_drop": "sandbox_drop_privileges = False",
+}
+
+
 class SandboxError(CourseError):
-    """A sandbox mechanism failed or is unavailable; `mechanism` names it."""
+    """A sandbox mechanism failed or is unavailable; `mechanism` names it (or several, ", ")."""
 
     def __init__(self, mechanism: str, detail: str) -> None:
+        opt_outs = sorted(
+            {OPT_OUTS.get(name, "sandbox_enabled = False") for name in mechanism.split(", ")}
+        )
+        settings = " or ".join(f"c.{CONFIG_SECTION}.{setting}" for setting in opt_outs)
         super().__init__(
-            f"sandbox {mechanism}: {detail} (turn it off explicitly in nbgrader_config.py "
-            f"only if you accept the risk; see coursekit.sandbox)"
+            f"sandbox {mechanism}: {detail}. Student code must not run unconfined: fix this, or "
+            f"turn it off explicitly in nbgrader_config.py ({settings}) if you accept the risk."
         )
         self.mechanism = mechanism
         self.detail = detail
@@ -151,6 +166,8 @@ def _checked(name: str, value: Any, where: str) -> Any:
     def bad(expected: str) -> CourseError:
         return CourseError(f"{where}: sandbox {name} must be {expected}, not {value!r}")
 
+    if isinstance(value, LazyConfigValue):  # c.CourseKit.sandbox_hidden_paths.append(...)
+        value = value.get_value([])
     if name in _TUPLE_FIELDS:
         if isinstance(value, str) or not all(isinstance(item, str) for item in value):
             raise bad("a list of absolute paths")
