@@ -414,28 +414,55 @@ def test_kill_all_ends_a_daemon_that_left_the_session(
     assert not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] in {"Z", "X"}
 
 
+def hiding_mount(path: Path) -> Path:
+    """The mount that hides path from the kernel: its own cover, or a fresh /tmp above it."""
+    return next(folder for folder in [path, *path.parents] if os.path.ismount(folder))
+
+
+def undo_in_a_user_namespace(course: Path) -> dict[str, str]:
+    """In a user namespace of its own (root there, every capability), try to uncover."""
+    cover = hiding_mount(course)
+    entered = attempt(lambda: linux.unshare(linux.CLONE_NEWUSER | linux.CLONE_NEWNS))
+    remount = linux.MS_REMOUNT | linux.MS_BIND
+    return {
+        "user_namespace": entered,
+        "userns_umount_cover": attempt(lambda: linux.umount(cover, linux.MNT_DETACH)),
+        "userns_remount_writable": attempt(lambda: linux.mount(None, cover, None, remount)),
+        "userns_read_gradebook": attempt(read(course / "gradebook/gradebook.db")),
+    }
+
+
 def test_the_kernel_cannot_undo_its_confinement(
     policy: SandboxPolicy, course: Path, workdir: Path, kernel_dir: Path, cgroup: KernelCgroup
 ) -> None:
     def attack(_: int) -> dict[str, Any]:
         return {
             "signal_parent": attempt(lambda: os.kill(os.getppid(), 0)),  # 0: permission only
-            "umount_cover": attempt(lambda: linux.umount(course)),
+            "cover_is_a_mount": str(hiding_mount(course)) != "/",
+            "umount_cover": attempt(lambda: linux.umount(hiding_mount(course))),
             "umount_workdir": attempt(lambda: linux.umount(workdir, linux.MNT_DETACH)),
             "remount_writable": attempt(
-                lambda: linux.mount(None, course, None, linux.MS_REMOUNT | linux.MS_BIND)
+                lambda: linux.mount(
+                    None, hiding_mount(course), None, linux.MS_REMOUNT | linux.MS_BIND
+                )
             ),
             "leave_cgroup": attempt(
                 lambda: (cgroup.paths["pids"].parent / "cgroup.procs").write_text(str(os.getpid()))
             ),
             "become_root": attempt(lambda: os.setuid(0)),
             "new_privileges": Path("/proc/self/status").read_text().count("NoNewPrivs:\t1"),
+            **undo_in_a_user_namespace(course),
         }
 
     report, _ = run_confined(policy, workdir, kernel_dir, cgroup, attack)
 
     assert report == {
+        "user_namespace": "ok",  # allowed, and all capabilities in it, yet the covers hold:
+        "userns_umount_cover": "EINVAL",  # mounts from a more privileged namespace are locked
+        "userns_remount_writable": "EPERM",  # its flags (nosuid, nodev) are locked too
+        "userns_read_gradebook": "ENOENT",
         "signal_parent": "EPERM",
+        "cover_is_a_mount": True,
         "umount_cover": "EPERM",
         "umount_workdir": "EPERM",
         "remount_writable": "EPERM",
