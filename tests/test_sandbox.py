@@ -558,6 +558,24 @@ def test_the_kernel_keeps_its_python_and_kernel_folder(
     assert (kernel_dir / "shell.ipc").is_socket()  # the grader's side sees the socket
 
 
+def test_a_stale_cgroup_of_the_same_name_is_emptied_and_replaced(policy: SandboxPolicy) -> None:
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    stale = KernelCgroup.create(name, policy)
+    leftover = subprocess.Popen(["sleep", "60"])  # what a dead grader's kernel left running
+    try:
+        stale.join(leftover.pid)
+        fresh = KernelCgroup.create(name, policy)
+        leftover_status = leftover.wait(timeout=30)
+        assert fresh.paths == stale.paths and fresh.pids() == set()
+    finally:
+        leftover.kill()
+        leftover.wait()
+        stale.kill_all()
+        stale.remove()
+
+    assert leftover_status == -signal.SIGKILL
+
+
 def test_a_missing_cgroup_controller_is_an_error_naming_it(
     policy: SandboxPolicy, tmp_path: Path
 ) -> None:

@@ -61,7 +61,10 @@ class KernelCgroup:
     @classmethod
     def create(cls, name: str, policy: SandboxPolicy) -> KernelCgroup:
         """Make the kernel's cgroups with the policy's limits; SandboxError if one fails."""
-        _check_name(name)
+        stale = cls.find(name, policy)
+        if stale.paths:  # left by a grader that died: its counters (OOM kills) are not ours
+            stale.kill_all()
+            stale.remove()
         root = Path(policy.cgroup_root)
         wanted = {
             "memory": policy.memory_mb is not None,
@@ -77,7 +80,7 @@ class KernelCgroup:
                 continue
             path = controller_parent(root, controller) / name
             try:
-                path.mkdir(parents=True, exist_ok=True)
+                path.mkdir(parents=True)
             except OSError as error:
                 raise SandboxError(
                     f"cgroup_{controller}", f"cannot create {path}: {error}"
