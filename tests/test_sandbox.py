@@ -618,9 +618,12 @@ def test_the_launcher_confines_then_execs(
     )
     name = cgroup_name_for(kernel_dir)
     try:
+        interpreter = Path(sys.executable)
         launcher = subprocess.Popen(
             [sys.executable, "-m", "coursekit.sandbox", policy.to_json(), str(workdir)]
-            + [str(kernel_dir), "--", sys.executable, "-c", probe],
+            # A command relative to the launcher's folder, not to the working copy it enters.
+            + [str(kernel_dir), "--", f"./{interpreter.name}", "-c", probe],
+            cwd=interpreter.parent,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -32,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     policy_text, workdir, kernel_dir, command = args[0], Path(args[1]), Path(args[2]), args[4:]
+    if os.sep in command[0]:  # relative to this folder, not to the working copy entered below
+        command[0] = os.path.abspath(command[0])
     try:
         if not policy_text.lstrip().startswith("{"):
             policy_text = Path(policy_text).read_text()
