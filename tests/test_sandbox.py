@@ -543,6 +543,7 @@ def test_the_kernel_keeps_its_python_and_kernel_folder(
             "connection_file": attempt(read(kernel_dir / "connection.json")),
             "home": os.environ["HOME"],
             "home_writable": attempt(lambda: Path(os.environ["HOME"], ".keras").mkdir()),
+            "own_environ": attempt(lambda: len(Path("/proc/self/environ").read_bytes()) > 0),
             "cwd": os.getcwd(),
         }
 
@@ -553,6 +554,7 @@ def test_the_kernel_keeps_its_python_and_kernel_folder(
         "connection_file": 'ok:{"key": "secret hmac key"}',
         "home": "/tmp/home",
         "home_writable": "ok",
+        "own_environ": "ok:True",  # psutil and friends read their own /proc files
         "cwd": str(workdir),
     }
     assert (kernel_dir / "shell.ipc").is_socket()  # the grader's side sees the socket

@@ -80,6 +80,11 @@ def confine(
     _step("privilege_drop", _close_folder_fds, set(keep_fds))
     if policy.drop_privileges:
         _step("privilege_drop", _drop_privileges, owner)
+        if policy.uid is None:
+            # The uid change made the process non-dumpable: its /proc files became root's (it
+            # could not read its own /proc/self/environ). With a uid of its own, no other
+            # kernel may trace it anyway; with a shared uid, stay non-dumpable.
+            _step("privilege_drop", linux.prctl, linux.PR_SET_DUMPABLE, 1)
     _step("mount_namespace", os.chdir, workdir)  # the old cwd is the original, uncovered folder
 
 
@@ -105,6 +110,7 @@ def _make_home(owner: tuple[int, int]) -> None:
     os.makedirs(SANDBOX_HOME, mode=0o700, exist_ok=True)
     os.chown(SANDBOX_HOME, *owner)
     os.environ["HOME"] = SANDBOX_HOME
+    os.environ.pop("XDG_RUNTIME_DIR", None)  # under /run, hidden
 
 
 def _set_rlimits(policy: SandboxPolicy) -> None:
