@@ -578,6 +578,15 @@ def test_a_stale_cgroup_of_the_same_name_is_emptied_and_replaced(policy: Sandbox
     assert leftover_status == -signal.SIGKILL
 
 
+def test_a_working_directory_holding_a_hidden_path_is_refused(
+    policy: SandboxPolicy, course: Path, kernel_dir: Path, cgroup: KernelCgroup
+) -> None:
+    report, _ = run_confined(policy, course.parent, kernel_dir, cgroup, lambda _: {"ran": True})
+
+    assert report is not None and report["crash"].startswith("SandboxError: sandbox ")
+    assert f"holds hidden {course}" in report["crash"]
+
+
 def test_a_missing_cgroup_controller_is_an_error_naming_it(
     policy: SandboxPolicy, tmp_path: Path
 ) -> None:

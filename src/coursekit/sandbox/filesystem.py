@@ -51,6 +51,14 @@ def plan_mounts(policy: SandboxPolicy, workdir: Path, kernel_dir: Path) -> list[
     """The mounts, parents before children, that give the kernel its view (nothing done here)."""
     if kernel_dir.parent == kernel_dir.parent.parent:
         raise SandboxError("mount_namespace", f"kernel_dir {kernel_dir} needs a parent folder")
+    # The working copy takes everything below workdir: nothing hidden may lie there.
+    leaked = [path for path in _existing(policy.hidden_paths) if Path(path).is_relative_to(workdir)]
+    if leaked:
+        raise SandboxError(
+            "mount_namespace",
+            f"the working directory {workdir} holds hidden {', '.join(leaked)}: a kernel there "
+            "would get a copy; run notebooks from their own folder",
+        )
     # The kernel folder's siblings are other kernels' folders (their connection keys).
     wanted_covers = [*policy.hidden_paths, str(kernel_dir.parent)]
     scratch = _existing_dirs(SCRATCH_PATHS)
