@@ -44,16 +44,19 @@ DEFAULT_MEMORY_MB = 2048
 # (c.Execute.timeout) stops a stuck cell first. 20 CPU minutes only stops a runaway kernel
 # whose cells each stay under the timeout (TensorFlow's threads burn CPU faster than wall time).
 DEFAULT_CPU_SECONDS = 1200
-# The pids controller counts threads: ipykernel runs ~6, TensorFlow adds a thread pool per
-# core (two pools on this 2-core machine, 2 x cores on a big one). 512 keeps a fork bomb small
-# while a TensorFlow kernel on a 128-core grader still fits.
+# The pids controller counts threads: a Keras training process here ran 9 threads on 2 cores
+# (TensorFlow sizes its thread pools by the cores: 2 x cores and more on a big grader), and
+# ipykernel adds a few (heartbeat, IOPub, control). 512 keeps a fork bomb small while a
+# TensorFlow kernel on a 128-core grader still fits.
 DEFAULT_MAX_PROCESSES = 512
 # A student may save models and plots next to the notebook (a few MB for this course's
 # models); 256 MB of new files in the working copy and in /tmp is ample.
 DEFAULT_WORKDIR_MB = 256
 DEFAULT_TMP_MB = 256
 DEFAULT_MAX_FILE_MB = 128
-DEFAULT_OPEN_FILES = 4096  # ZMQ sockets and TensorFlow's shared libraries; 1024 was tight
+# The same training process held 6 descriptors; a kernel adds its ZMQ sockets. Room, not a need:
+# it only bounds a student who opens files without end.
+DEFAULT_OPEN_FILES = 4096
 NOGROUP = 65534  # nogroup on Debian
 # Each kernel runs as a uid of its own, KERNEL_UID_BASE + its process id (unique among live
 # processes): kernels graded at the same time cannot signal (os.kill(-1, SIGKILL) included),
