@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -49,9 +50,22 @@ MEMORY_MB = 128
 
 
 @pytest.fixture
-def course(tmp_path: Path) -> Path:
+def disk_folder() -> Iterator[Path]:
+    """A folder on the real disk, outside /tmp (which every kernel gets fresh, hiding all in it)
+    and outside the default hidden paths: as a course root in /srv or /home would be, it is
+    hidden by its own cover."""
+    folder = Path(tempfile.mkdtemp(dir="/var/lib", prefix="coursekit-test-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+@pytest.fixture
+def course(disk_folder: Path) -> Path:
     """A course with the secrets a student must not reach and alice's working copy."""
-    root = tmp_path / "course"
+    root = disk_folder / "course"
     files = {
         "source/ps1/arith.ipynb": SECRET,
         "gradebook/gradebook.db": "SQLite format 3\0 grades",
@@ -73,8 +87,8 @@ def workdir(course: Path) -> Path:
 
 
 @pytest.fixture
-def kernel_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "kernels" / "kernel-1"
+def kernel_dir(disk_folder: Path) -> Path:
+    folder = disk_folder / "kernels" / "kernel-1"
     folder.mkdir(parents=True)
     (folder / "connection.json").write_text('{"key": "secret hmac key"}')
     (folder / "connection.json").chmod(0o600)
@@ -202,18 +216,12 @@ def test_student_cannot_read_course_secrets(
 
 
 @pytest.fixture
-def outside_file() -> Iterator[Path]:
+def outside_file(disk_folder: Path) -> Path:
     """A world-readable file outside every default hidden path (and outside /tmp)."""
-    folder = Path(tempfile.mkdtemp(dir="/var/lib", prefix="coursekit-test-"))
-    folder.chmod(0o755)
-    secret = folder / "answers.txt"
+    secret = disk_folder / "answers.txt"
     secret.write_text("the answers")
     secret.chmod(0o644)
-    try:
-        yield secret
-    finally:
-        secret.unlink()
-        folder.rmdir()
+    return secret
 
 
 def test_a_hidden_file_cannot_be_opened(
@@ -415,7 +423,7 @@ def test_kill_all_ends_a_daemon_that_left_the_session(
 
 
 def hiding_mount(path: Path) -> Path:
-    """The mount that hides path from the kernel: its own cover, or a fresh /tmp above it."""
+    """The mount nearest above path (or at it), seen from inside the kernel."""
     return next(folder for folder in [path, *path.parents] if os.path.ismount(folder))
 
 
@@ -438,7 +446,7 @@ def test_the_kernel_cannot_undo_its_confinement(
     def attack(_: int) -> dict[str, Any]:
         return {
             "signal_parent": attempt(lambda: os.kill(os.getppid(), 0)),  # 0: permission only
-            "cover_is_a_mount": str(hiding_mount(course)) != "/",
+            "cover": str(hiding_mount(course)),
             "umount_cover": attempt(lambda: linux.umount(hiding_mount(course))),
             "umount_workdir": attempt(lambda: linux.umount(workdir, linux.MNT_DETACH)),
             "remount_writable": attempt(
@@ -462,7 +470,7 @@ def test_the_kernel_cannot_undo_its_confinement(
         "userns_remount_writable": "EPERM",  # its flags (nosuid, nodev) are locked too
         "userns_read_gradebook": "ENOENT",
         "signal_parent": "EPERM",
-        "cover_is_a_mount": True,
+        "cover": str(course),  # the course root's own cover
         "umount_cover": "EPERM",
         "umount_workdir": "EPERM",
         "remount_writable": "EPERM",
