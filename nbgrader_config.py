@@ -45,12 +45,15 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # instructor's version back, hidden tests included, and runs it like every other test.
 c.OverwriteCells.add_missing_cells = True
 
-# nbgrader's autograde steps, in nbgrader 0.9.6's order, one replaced: SaveAutoGradesPerNotebook
+# nbgrader's autograde steps, in nbgrader 0.9.6's order, two replaced. SaveAutoGradesPerNotebook
 # writes each notebook's grades in one transaction (nbgrader commits every cell) and no longer
 # flags again a written answer a TA graded unless the answer changed
 # (src/coursekit/gradebook_writes.py; tests/test_nothing_lost.py checks it stays in this list).
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    # nbgrader's Execute, except that a kernel that dies or hangs costs only its cell and the
+    # grade cells after it (not run), and stderr of a grade cell that raised nothing costs no
+    # points (src/coursekit/execution.py; c.Execute settings apply to it).
+    "coursekit.execution.ContainedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

@@ -147,17 +147,18 @@ def build_graded_cohort(root: Path) -> GradedCohort:
             "sleepy": square_only,
             "late": frozenset(),
             "tamper": frozenset(),
+            "gone": square_only,  # its kernel died in square_answer: the test after it not run
         },
         flags={
             "crash": {FlagKind.ERROR},
             "sleepy": {FlagKind.TIMEOUT},
             "late": {FlagKind.LATE},
             "tamper": {FlagKind.TAMPERING},
-            "gone": {FlagKind.FAILED},
+            "gone": {FlagKind.ERROR},
             "broken": {FlagKind.REJECTED},
         },
         similar=frozenset({("ann", "cat")}),
-        never_graded=frozenset({"gone", "broken"}),
+        never_graded=frozenset({"broken"}),
     )
 
 

@@ -41,12 +41,15 @@ def test_export_has_one_row_per_student_and_notebook(
     students = {
         "ann": ref,
         "ben": edit_cell(ref, "why_commutative", "Because counting ignores order."),
-        "cy": edit_cell(ref, "square_answer", "import os\nos._exit(1)"),
+        "cy": ref,
         "dee": b"not a notebook",
     }
     for student_id, nb in students.items():
         cohort.write_submission(course, TINY_ASSIGNMENT, student_id, {TINY_NOTEBOOK: nb})
     autograde_assignment(course, TINY_ASSIGNMENT)
+    # What nbgrader leaves of a notebook it failed on: the gradebook's entry, no graded file.
+    # (A dead kernel no longer makes it fail: coursekit.execution keeps what was earned.)
+    (course.autograded_dir(TINY_ASSIGNMENT, "cy") / f"{TINY_NOTEBOOK}.ipynb").unlink()
 
     rows = export_grades(course, TINY_ASSIGNMENT, tmp_path / "out" / "grades.csv")
     written = read_csv(tmp_path / "out" / "grades.csv")
