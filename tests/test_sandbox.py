@@ -617,6 +617,29 @@ def test_a_missing_cgroup_controller_is_an_error_naming_it(
     require_mechanisms(replace(lacking, memory_mb=None, max_processes=None), probe)
 
 
+def test_an_unprivileged_grader_is_told_what_is_missing_and_why() -> None:
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            os.write(writer, json.dumps(probe_mechanisms()).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as stream:
+        probe = json.loads(stream.read())
+    os.waitpid(pid, 0)
+
+    assert [name for name, why in probe.items() if why is None] == ["rlimits"]
+    assert "needs root" in probe["mount_namespace"]
+    assert "not writable by uid 65534" in probe["cgroup_pids"]
+    assert probe["privilege_drop"].startswith("not root")
+    with pytest.raises(SandboxError, match="cgroup_memory, cgroup_pids, mount_namespace"):
+        require_mechanisms(SandboxPolicy(), probe)
+
+
 def test_confine_refuses_limits_without_their_cgroup(
     policy: SandboxPolicy, workdir: Path, kernel_dir: Path
 ) -> None:
