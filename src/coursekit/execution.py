@@ -17,6 +17,7 @@ time read) and can crash again. Stopping makes the result depend only on which c
 from __future__ import annotations
 
 import signal
+import time
 from typing import TYPE_CHECKING, Any
 
 import nbformat
@@ -67,7 +68,10 @@ def describe_exit(code: int | None, reason: str | None = None) -> str:
     warm server saw its memory cgroup kill the kernel), or None.
     """
     if code is not None and code < 0:
-        how = f"killed by signal {-code} ({signal.Signals(-code).name})"
+        try:
+            how = f"killed by signal {-code} ({signal.Signals(-code).name})"
+        except ValueError:  # a real-time signal has no name
+            how = f"killed by signal {-code}"
     else:
         how = "it died" if code is None else f"it exited with code {code}"
     return f"{reason} ({how})" if reason else how
@@ -117,43 +121,45 @@ class ContainedExecute(Execute):
                 cell.outputs = [error_output(NOT_RUN, f"not run: {self.stopped}")]
                 cell.execution_count = None
             return cell, self.resources
+        started = time.monotonic()
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             how = run_sync(self._ended_kernel)()
             where = describe_cell(cell, index)
-            self.log.error("The kernel died in %s: %s", where, how)
-            # First: nbgrader's determine_grade stops at the first output that is an error,
-            # stderr or an execute_result, and something sent before the crash is none of
-            # the cell's own doing.
-            cell.outputs.insert(
-                0,
-                error_output(
-                    KERNEL_DIED,
-                    f"the kernel died while this cell ran: {how}. The cell scores 0; "
-                    "the grade cells after it were not run.",
-                ),
-            )
-            self.stopped = f"the kernel died in {where} ({how})"
+            what = f"the kernel died while this cell ran: {how}"
+            self._give_up(cell, KERNEL_DIED, what, f"the kernel died in {where} ({how})")
         except CellTimeoutError:
-            # The cell outran the timeout and did not stop when interrupted (a loop that
-            # catches KeyboardInterrupt, a blocked C call): the kernel cannot run anything more.
+            # nbclient interrupted the cell at the timeout and it did not stop (a loop that
+            # ignores or catches KeyboardInterrupt, a blocked C call), or the cell ended but
+            # its output did not (a flood still queued, a thread still printing): either way
+            # the kernel is busy with no end in sight and cannot run the next cell.
             run_sync(self._stop_kernel)()
+            timeout = self._get_timeout(cell)
+            if timeout is not None and time.monotonic() - started >= timeout:
+                what = f"the cell ran longer than {timeout} s and did not stop when interrupted"
+            else:
+                what = f"the cell's output did not end within {self.iopub_timeout} s of the cell"
             where = describe_cell(cell, index)
-            self.log.error("%s timed out and ignored the interrupt; kernel stopped", where)
-            cell.outputs.insert(
-                0,
-                error_output(
-                    TIMED_OUT,
-                    f"the cell ran longer than {self._get_timeout(cell)} s and did not stop "
-                    "when interrupted, so its kernel was stopped. The cell scores 0; "
-                    "the grade cells after it were not run.",
-                ),
-            )
-            self.stopped = f"{where} timed out and its kernel was stopped"
+            stopped = f"the kernel was stopped in {where}, which did not end"
+            self._give_up(cell, TIMED_OUT, f"{what}, so its kernel was stopped", stopped)
         else:
             keep_harmless_stderr(cell)
         return cell, self.resources
+
+    def _give_up(self, cell: NotebookNode, ename: str, what: str, stopped: str) -> None:
+        """Score this cell 0 saying what happened; the grade cells after it: not run (stopped)."""
+        self.log.error("Execution stops: %s", stopped)
+        # First: nbgrader's determine_grade decides on the first output that is an error,
+        # stderr or an execute_result; nothing that reached the cell before the crash may
+        # decide its score.
+        cell.outputs.insert(
+            0,
+            error_output(
+                ename, f"{what}. The cell scores 0; the grade cells after it were not run."
+            ),
+        )
+        self.stopped = stopped
 
     def on_cell_executed(self, **kwargs: Any) -> None:
         """nbgrader's hook (records an error the kernel did not send), with clearer timeouts."""
