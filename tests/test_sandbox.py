@@ -189,8 +189,11 @@ def test_student_cannot_read_course_secrets(
     cgroup: KernelCgroup,
     root_file: Path,
 ) -> None:
+    grader_keyring = linux.session_keyring()
+
     def attack(_: int) -> dict[str, Any]:
         return {
+            "grader_keyring": linux.session_keyring() == grader_keyring,
             "gradebook": attempt(read(course / "gradebook/gradebook.db")),
             "source": attempt(read(course / "source/ps1/arith.ipynb")),
             "config": attempt(read(course / "nbgrader_config.py")),
@@ -210,6 +213,7 @@ def test_student_cannot_read_course_secrets(
         assert report[secret] in {"ENOENT", "EACCES"}, (secret, report[secret])
     assert report["symlink_in_submission"] in {"ENOENT", "EACCES"}
     assert report["list_course"] == "EACCES"
+    assert report["grader_keyring"] is False  # its keys (a Kerberos ticket, say) out of reach
     assert report["own_notebook"] == "ok:alice's notebook"
     assert report["own_data"] == "ok:x,y\n1,2\n"
     assert report["uid"] == policy.kernel_uid(report["pid"]) != 0

@@ -24,6 +24,11 @@ MNT_DETACH = 2
 PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
 
+SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}  # no libc wrapper: libkeyutils may be absent
+KEYCTL_GET_KEYRING_ID = 0
+KEYCTL_JOIN_SESSION_KEYRING = 1
+KEY_SPEC_SESSION_KEYRING = -3
+
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [
     ctypes.c_char_p,
@@ -35,6 +40,7 @@ _libc.mount.argtypes = [
 _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 _libc.unshare.argtypes = [ctypes.c_int]
 _libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+_libc.syscall.restype = ctypes.c_long
 _libc.prctl.argtypes = [
     ctypes.c_int,
     ctypes.c_ulong,
@@ -85,3 +91,26 @@ def sethostname(name: str) -> None:
 def prctl(option: int, value: int) -> None:
     """prctl(2) with one argument."""
     _check(_libc.prctl(option, value, 0, 0, 0), f"prctl({option})")
+
+
+def _keyctl(operation: int, argument: int | None) -> int:
+    number = SYS_KEYCTL.get(os.uname().machine)
+    if number is None:
+        raise OSError(0, f"keyctl: no system call number known for {os.uname().machine}")
+    result = _libc.syscall(
+        ctypes.c_long(number), ctypes.c_int(operation), ctypes.c_void_p(argument)
+    )
+    if result < 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"keyctl({operation}): {os.strerror(errno)}")
+    return int(result)
+
+
+def join_new_session_keyring() -> int:
+    """Replace this process's session keyring by a new anonymous one; its serial number."""
+    return _keyctl(KEYCTL_JOIN_SESSION_KEYRING, None)
+
+
+def session_keyring() -> int:
+    """The serial number of this process's session keyring."""
+    return _keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING)
