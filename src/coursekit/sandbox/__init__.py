@@ -18,10 +18,13 @@ How a kernel is confined (confine(), in a fresh single-threaded fork, as root, i
      file, ZMQ IPC sockets) read-write; the working directory replaced, at the same absolute
      path, by a private tmpfs holding a copy of its files with workdir_mb of room: writes
      there vanish with the kernel, a write past the cap fails with ENOSPC in student code.
+     HOME is SANDBOX_HOME (/tmp/home, private); everything written to tmpfs is also charged to
+     the kernel's memory cgroup.
   4. rlimits: CPU seconds (SIGXCPU, then SIGKILL 5 s later), file size (EFBIG), no core dumps,
      open files.
   5. privileges: setgroups([]), gid nogroup, and a uid of the kernel's own (KERNEL_UID_BASE +
-     its pid; policy.uid, if set, for all), an empty capability bounding set, no_new_privs.
+     its pid; policy.uid, if set, for all), an empty capability bounding set, no_new_privs,
+     a new empty session keyring (not the grader's keys).
      From then on the kernel cannot unmount or remount the covers (EPERM; in a user namespace
      of its own they are locked to it), leave its cgroups, or signal or trace the grader, the
      fork server, or another student's kernel running at the same time (os.kill(-1, 9) too).
