@@ -243,7 +243,7 @@ class Floor:
     wall: float  # every code cell: answers and tests, hidden ones included
     answers_wall: float  # the answer cells alone
     cpu: float  # every code cell, CPU seconds of all threads (insensitive to other load)
-    student_mib: float  # memory the cells added beyond the imports (peak RSS growth)
+    student_mib: float  # the most one student's cells added to the process (RSS growth)
 
 
 def floor_seconds(course: Course) -> Floor:
@@ -255,14 +255,17 @@ def floor_seconds(course: Course) -> Floor:
 
     shell = InteractiveShell.instance()
     shell.run_cell("import numpy, keras, tensorflow, matplotlib.pyplot as plt", silent=True)
-    everything = answers = cpu = 0.0
-    baseline = psutil.Process().memory_info().rss / 2**20
+    everything = answers = cpu = student_mib = 0.0
+    process = psutil.Process()
     for student_id in course.submitted_student_ids(ASSIGNMENT):
         folder = course.submitted_dir(ASSIGNMENT, student_id)
         nb = nbformat.read(folder / f"{NOTEBOOK_ID}.ipynb", as_version=4)
         source = nbformat.read(course.source_dir(ASSIGNMENT) / f"{NOTEBOOK_ID}.ipynb", 4)
         hidden = {cells.grade_id(c): c.source for c in source.cells if cells.is_autograded_test(c)}
         shell.reset(new_session=False)
+        # Per student, not the process's peak over the whole cohort: what one kernel would
+        # hold. Models and caches the previous students left behind are not this one's.
+        before = process.memory_info().rss / 2**20
         cwd = os.getcwd()
         os.chdir(folder)
         try:
@@ -279,13 +282,13 @@ def floor_seconds(course: Course) -> Floor:
                 everything += spent
                 if cells.is_autograded_answer(cell):
                     answers += spent
+                student_mib = max(student_mib, process.memory_info().rss / 2**20 - before)
                 plt = sys.modules.get("matplotlib.pyplot")
                 if plt is not None:
                     plt.close("all")
         finally:
             os.chdir(cwd)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
-    return Floor(everything, answers, cpu, max(peak - baseline, 0.0))
+    return Floor(everything, answers, cpu, student_mib)
 
 
 def main() -> None:
@@ -382,8 +385,8 @@ def print_report(
     overhead = warm.memory.total_pss - concurrent * floor.student_mib
     print(
         f"memory: peak {warm.memory.total_pss:.0f} MiB PSS for the server, "
-        f"{warm.memory.graders} grader processes and their kernels; the students' cells added "
-        f"{floor.student_mib:.0f} MiB in one process, {concurrent} at a time -> "
+        f"{warm.memory.graders} grader processes and their kernels; one student's cells added "
+        f"up to {floor.student_mib:.0f} MiB in one process, {concurrent} at a time -> "
         f"{overhead:.0f} MiB besides them"
     )
     print(
