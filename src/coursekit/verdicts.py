@@ -84,6 +84,7 @@ class Finding:
     grade_id: str | None
     detail: str
     zeroed: bool
+    flagged: bool = True  # False: a note for the log only (probes a dead kernel never ran)
 
 
 def new_marker() -> str:
@@ -373,6 +374,8 @@ def probe_failure(cell: NotebookNode, probe: Probe) -> str | None:
 
 def strip_markers(cell: NotebookNode) -> None:
     """Remove completion markers (and streams left empty) from a cell's outputs."""
+    if "outputs" not in cell:
+        return  # markdown and raw cells have none (and must not get any)
     kept = []
     for output in cell.get("outputs", []):
         if output.get("output_type") == "stream" and MARKER.search(output.get("text", "")):
@@ -446,6 +449,7 @@ def check_notebook(nb: NotebookNode, armed: Armed) -> list[Finding]:
                 f"{unrun} known-answer checks after the notebook did not run "
                 "(the kernel ended first): each test cell's own check still applied",
                 False,
+                flagged=False,
             )
         )
     for a in armed.cells:
@@ -458,6 +462,7 @@ def check_notebook(nb: NotebookNode, armed: Armed) -> list[Finding]:
     nb.metadata[VERDICTS_KEY] = [
         {"cell": f.cell, "grade_id": f.grade_id, "detail": f.detail, "zeroed": f.zeroed}
         for f in findings
+        if f.flagged
     ]
     return findings
 
