@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from coursekit import nbgrader_ops
+from coursekit import gradebook_writes, inflight, nbgrader_ops, runlock
 from coursekit.course import Course, locate_course
 from coursekit.errors import NbgraderError
 from coursekit.execution import read_student_crashes
@@ -47,6 +47,7 @@ class GradingJob:
     db_url: str  # the gradebook as workers reach it (nbgrader_ops.concurrent_db_url)
 
 
+@runlock.one_run_per_course
 def autograde_assignment(
     course: Course,
     assignment_id: str,
@@ -54,12 +55,15 @@ def autograde_assignment(
     force: bool = True,
     progress: Progress | None = None,
     executor: ExecutorSpec | None = None,
+    notice: runlock.Notice | None = None,
 ) -> AutogradeReport:
     """Inspect and autograde each student's submission; report per student.
 
     executor None grades one student after another in this process; an ExecutorSpec runs the
     same per-student jobs concurrently (workers.resolve_spec fills its gaps from the config).
     The grades are the same either way: each job is the sequential code for one student.
+    One run per course at a time: another run is a CourseError naming it (notice, by keyword,
+    is told of a stale lock taken over and of students a killed run left half-graded).
     """
     read_release(course, assignment_id)  # not released: one clear error before any job runs
     chosen = (
@@ -67,6 +71,8 @@ def autograde_assignment(
         if student_ids is not None
         else course.submitted_student_ids(assignment_id)
     )
+    # Students a killed run left half-graded: put back as they were, then graded again.
+    chosen = sorted(set(chosen) | set(inflight.recover_cut_off(course, assignment_id, notice)))
     # Gradebook safety under concurrency, measured in tests/test_parallel_autograde.py (8
     # workers, many students at once, every row counted): each worker runs nbgrader's own
     # autograde against the one gradebook, whose writes are short transactions on rows of
@@ -75,6 +81,7 @@ def autograde_assignment(
     # timeout, so a writer waits its turn instead of failing with "database is locked".
     nbgrader_ops.prepare_gradebook(course)
     db_url = nbgrader_ops.concurrent_db_url(course.db_url)
+    gradebook_writes.prepare_fingerprints(db_url)
     jobs = [
         GradingJob(str(course.config_file), assignment_id, student_id, force, db_url)
         for student_id in chosen
@@ -153,7 +160,9 @@ def autograde_student(
             scores=nbgrader_ops.read_scores(course, assignment_id, student_id),
         )
     try:
-        run_autograde(course, assignment_id, student_id, force)
+        # Journaled: a grading cut off is undone by the next run; a full disk undoes it at once.
+        with inflight.grading(course, assignment_id, student_id):
+            run_autograde(course, assignment_id, student_id, force)
     except NbgraderError as error:
         return StudentOutcome(
             assignment_id,

@@ -385,6 +385,7 @@ def cmd_autograde(course: Course, args: argparse.Namespace) -> int:
         args.student_ids,
         progress=unless_quiet(args, AutogradeProgressPrinter()),
         executor=ExecutorSpec(name=args.executor, workers=args.workers, scheduler=args.scheduler),
+        notice=print_message,
     )
     print(render_autograde(report))
     return EXIT_OK if report.all_graded else EXIT_PARTIAL

@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 
-from coursekit import nbgrader_ops
+from coursekit import inflight, nbgrader_ops
 from coursekit.course import Course
 from coursekit.errors import CourseError
 from coursekit.results import CellGradeRow, GradeRow, LmsExport, StudentInfo
@@ -19,6 +19,7 @@ GRADED = "graded"
 NEEDS_MANUAL_GRADE = "needs manual grade"
 NOT_GRADED = "not graded"  # submitted, but never autograded (rejected, or not run yet)
 FAILED = "autograde failed"  # in the gradebook without an autograded notebook
+UNFINISHED = "grading unfinished"  # being graded, or cut off (inflight): nothing of it is final
 COLUMNS = [field.name for field in dataclasses.fields(GradeRow)]
 CELL_COLUMNS = [field.name for field in dataclasses.fields(CellGradeRow)]
 AUTO = "auto"  # an autograder test's points
@@ -49,7 +50,9 @@ def student_rows(
                 GradeRow(assignment_id, student_id, notebook_id, *[None] * 5, status=NOT_GRADED)
             )
             continue
-        if not (autograded / f"{notebook_id}.ipynb").is_file():
+        if inflight.is_unfinished(course, assignment_id, student_id):
+            status = UNFINISHED
+        elif not (autograded / f"{notebook_id}.ipynb").is_file():
             status = FAILED
         else:
             status = NEEDS_MANUAL_GRADE if score.needs_manual_grade else GRADED
@@ -156,7 +159,9 @@ def assignment_totals(
     for student_id, student_rows in sorted(by_student.items()):
         # A failed autograde's gradebook entry is no grade: nbgrader stopped before the tests ran.
         scores = [
-            row.score for row in student_rows if row.score is not None and row.status != FAILED
+            row.score
+            for row in student_rows
+            if row.score is not None and row.status not in (FAILED, UNFINISHED)
         ]
         totals[student_id] = sum(scores) if scores else None
         if not scores:
