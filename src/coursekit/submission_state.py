@@ -1,5 +1,10 @@
 """A student's submission as the gradebook holds it: saved before grading, put back if grading
-must be undone (a disk that filled up, a grader killed halfway)."""
+must be undone (a disk that filled up, a grader killed halfway).
+
+What is saved and put back: the submission row (timestamp, extension), each submitted
+notebook's flag and late penalty, each grade (auto, manual and extra credit scores,
+needs_manual_grade), each comment, and the fingerprints of gradebook_writes. A student row that
+grading created stays (it holds no grade); a submission that did not exist is removed again."""
 
 from __future__ import annotations
 
