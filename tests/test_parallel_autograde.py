@@ -311,6 +311,19 @@ def test_a_worker_that_dies_fails_its_job_not_the_run() -> None:
     assert isinstance(results[1], BrokenProcessPool)
 
 
+def test_a_worker_that_dies_fails_only_its_own_job() -> None:
+    """The other jobs its broken pool dropped are run again and come back with results."""
+    jobs = list(range(8))
+    with LocalExecutor(ExecutorSpec(workers=2)) as executor:
+        results = dict(executor.map_unordered(exit_abruptly, jobs))
+        # The executor stays usable for the next batch after a worker died.
+        again = dict(executor.map_unordered(slow_pid, [0, 1]))
+    assert sorted(results) == jobs
+    assert isinstance(results.pop(1), BrokenProcessPool)
+    assert results == {job: job for job in jobs if job != 1}
+    assert sorted(again) == [0, 1]
+
+
 def outcome_of(student_id: str, status: Status) -> StudentOutcome:
     return StudentOutcome(TINY_ASSIGNMENT, student_id, status)
 

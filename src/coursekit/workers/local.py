@@ -6,6 +6,7 @@ import multiprocessing
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 from coursekit.workers import ExecutorLifecycle, ExecutorSpec, available_cores
@@ -41,10 +42,13 @@ class LocalExecutor(ExecutorLifecycle):
 
     def start(self) -> None:
         """Start the pool (its processes start as jobs arrive)."""
+        self._pool = self._new_pool(self.workers)
+
+    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
         context = multiprocessing.get_context(start_method())
         if context.get_start_method() == "forkserver":
             context.set_forkserver_preload(PRELOAD)
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
     def stop(self, interrupted: bool) -> None:
         """Wait for the pool's jobs; interrupted, drop those not started (running ones end)."""
@@ -59,8 +63,28 @@ class LocalExecutor(ExecutorLifecycle):
         if self._pool is None:
             raise RuntimeError("LocalExecutor used outside its `with` block")
         futures: dict[Future[Result], Job] = {self._pool.submit(function, job): job for job in jobs}
+        orphans: list[Job] = []
         for future in as_completed(futures):
-            # A worker that died (killed for memory, say) breaks the pool: each job it had not
-            # finished comes back as BrokenProcessPool, which the caller reports per student.
             error = future.exception()
-            yield futures[future], (future.result() if error is None else error)
+            if isinstance(error, BrokenProcessPool):
+                orphans.append(futures[future])
+            else:
+                yield futures[future], (future.result() if error is None else error)
+        if orphans:
+            # A worker that died (killed for memory, say) breaks the whole pool: every job not
+            # finished by then comes back as BrokenProcessPool, not only the one that killed it.
+            # Each gets a second chance alone, in a pool of its own, so only the job that
+            # kills its worker again is reported as failed.
+            self._pool.shutdown(wait=True)
+            self._pool = self._new_pool(self.workers)
+            yield from self._one_by_one(function, orphans)
+
+    def _one_by_one(
+        self, function: Callable[[Job], Result], jobs: Sequence[Job]
+    ) -> Iterator[tuple[Job, Result | BaseException]]:
+        """Each job in a single-process pool of its own: a worker's death is that job's alone."""
+        for job in jobs:
+            with self._new_pool(1) as pool:
+                future = pool.submit(function, job)
+                error = future.exception()
+                yield job, (future.result() if error is None else error)
