@@ -32,9 +32,28 @@ c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelA
 # in a fresh process of its own, forked from a server that imported NumPy, TensorFlow and Keras
 # once (src/coursekit/warm), instead of a new kernel importing them for seconds. Stock
 # `nbgrader autograde` and `course` both start kernels by this name. Grades equal the cold
-# kernels' to the bit of every trained weight (tests/test_warm_kernels.py). Opt out: "python3"
-# (cold kernels, as stock nbgrader starts them).
+# kernels' to the bit of every trained weight (tests/test_warm_kernels.py). Cold kernels,
+# sandboxed alike: "python3-cold". Stock nbgrader's "python3" runs unconfined, and `course
+# autograde` refuses it (its canary, below) unless the sandbox is turned off.
 c.Execute.kernel_name = "python3-warm"
+
+# Sandbox (README, "Security"): every kernel of python3-warm and python3-cold runs student code
+# confined (src/coursekit/sandbox): no network; the course folder, the gradebook, this file and
+# the homes hidden; writes only to a private, size-capped copy of its own folder and /tmp;
+# limits on memory, CPU time, processes and file size; another user (nobody), so it cannot
+# signal the grader or the fork server. When its notebook ends, every process it started is
+# killed (its cgroup). Its channels to the grader are Unix sockets (ZMQ ipc) in a folder of its
+# own, /run/coursekit-kernels/k-*, set up by the provisioner (src/coursekit/warm): this file
+# sets no c.KernelManager.transport, which would also break stock "python3" kernels (their ipc
+# paths are relative to two different folders). Before a batch, `course autograde` grades a
+# canary notebook in the configured kernel and stops, saying which check failed, if the kernel
+# cannot start or is not confined as set here (src/coursekit/canary.py). Defaults and every
+# setting: src/coursekit/sandbox/policy.py; set one with c.CourseKit.sandbox_<name>, e.g.:
+# c.CourseKit.sandbox_memory_mb = 2048
+# c.CourseKit.sandbox_network = False
+# The only way to grade unconfined (logged at every kernel start; the canary then checks only
+# that a correct answer gets full marks):
+# c.CourseKit.sandbox_enabled = False
 
 c.ClearSolutions.code_stub = {
     "python": "# YOUR CODE HERE\nraise NotImplementedError()",

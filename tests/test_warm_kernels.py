@@ -4,10 +4,14 @@ can change, and grades equal the cold kernels' to the bit.
 The fast tests use a light kernelspec (the server preloads NumPy only) installed in tmp_path;
 the slow ones use the installed python3-warm, which preloads TensorFlow and Keras. Each test has
 its own server folder, so no test shares a server with another test or another user's grading.
+Every warm kernel is sandboxed by the default policy (tests/test_sandboxed_kernels.py): what it
+writes stays in its private copy of its folder.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import shutil
@@ -15,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -25,17 +30,21 @@ import psutil
 import pytest
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, tiny_source_notebook
 from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import start_new_kernel
+from jupyter_client.manager import KernelManager, start_new_kernel
 from jupyter_client.provisioning import KernelProvisionerFactory
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
+from traitlets.config import Config
 
 from coursekit import nbgrader_ops
 from coursekit.cohort import fill_release, solution_answers, write_submission, written_answers
 from coursekit.course import Course, locate_course
-from coursekit.warm import KERNEL_NAME, PROVISIONER_NAME, client
+from coursekit.warm import COLD_KERNEL_NAME, KERNEL_NAME, PROVISIONER_NAME, client
+from coursekit.warm.confinement import policy_of
+from coursekit.warm.kernel_dir import make_kernel_dir, remove_kernel_dir, use_ipc_channels
 from coursekit.warm.kernelspec import install_kernelspec, kernel_json
+from coursekit.warm.provisioner import in_thread
 
 LIGHT_KERNEL = "python3-warm-light"
 LIGHT_IDLE_SECONDS = 1.0
@@ -114,9 +123,11 @@ def process_ids(printed: str) -> tuple[int, int]:
     return int(pid), int(ppid)
 
 
-def test_warm_kernelspec_names_the_registered_provisioner() -> None:
-    spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+@pytest.mark.parametrize("kernel_name", [KERNEL_NAME, COLD_KERNEL_NAME])
+def test_warm_and_cold_kernelspecs_name_the_registered_provisioner(kernel_name: str) -> None:
+    spec = KernelSpecManager().get_kernel_spec(kernel_name)
     assert spec.metadata["kernel_provisioner"]["provisioner_name"] == PROVISIONER_NAME
+    assert spec.metadata["kernel_provisioner"]["config"]["fork"] == (kernel_name == KERNEL_NAME)
     assert KernelProvisionerFactory.instance().is_provisioner_available(spec)
     assert spec.argv == KernelSpecManager().get_kernel_spec("python3").argv
 
@@ -159,7 +170,7 @@ def test_each_notebook_gets_a_fresh_process_with_nothing_of_the_previous_one(
     seeded = f"{np.random.RandomState(0).random_sample()}"
     assert seeded not in second[1], "the first student's seed reached the second"
     assert second[2] == f"False False [] {second_dir}\n"
-    assert (first_dir / "left_behind.txt").exists()
+    assert not (first_dir / "left_behind.txt").exists(), "the sandbox kept the write private"
 
 
 def test_a_kernel_that_crashes_leaves_the_server_serving(light_kernel: str, tmp_path: Path) -> None:
@@ -243,7 +254,8 @@ def test_the_server_exits_once_the_last_grading_process_has_gone(
         "from nbclient import NotebookClient\n"
         "from nbformat.v4 import new_notebook, new_code_cell\n"
         f"nb = new_notebook(cells=[new_code_cell({PRINT_PROCESS!r})])\n"
-        f"NotebookClient(nb, kernel_name={light_kernel!r}).execute()\n"
+        f"NotebookClient(nb, kernel_name={light_kernel!r}, "
+        f"resources={{'metadata': {{'path': {str(tmp_path)!r}}}}}).execute()\n"
         "print(nb.cells[0].outputs[0].text, end='')\n"
     )
     grader = subprocess.run(
@@ -253,6 +265,58 @@ def test_the_server_exits_once_the_last_grading_process_has_gone(
     assert logged_server_pids(warm_dir) == [server]
     assert wait_until_gone(server), "the server outlived the grading process"
     assert not list(warm_dir.glob("*.sock"))
+
+
+def test_a_launch_without_a_sandbox_policy_is_refused(warm_dir: Path, tmp_path: Path) -> None:
+    # Turning the sandbox off is a policy too; a request that says nothing gets no kernel.
+    spec = client.ServerSpec.for_kernel(sys.executable, [], os.environ, LIGHT_IDLE_SECONDS)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(tmp_path / "k.json")]
+    with open(os.devnull, "r+b") as devnull:
+        fds = [devnull.fileno()] * 3
+        with pytest.raises(client.WarmKernelError, match="needs a sandbox policy"):
+            client.launch_kernel(
+                spec, argv, os.environ, str(tmp_path), fds, client.calling_thread_attributes()
+            )
+
+
+def test_the_provisioner_reads_the_kernel_managers_config_and_sets_up_ipc_channels(
+    light_kernel: str,
+) -> None:
+    config = Config()
+    config.CourseDirectory.root = "/nonexistent/course"
+    config.CourseKit.sandbox_memory_mb = 123
+    manager = KernelManager(kernel_name=light_kernel, config=config)
+    provisioner = KernelProvisionerFactory.instance().create_provisioner_instance(
+        "kernel-id", manager.kernel_spec, parent=manager
+    )
+    policy = policy_of(provisioner.config)
+    assert policy.memory_mb == 123 and "/nonexistent/course" in policy.hidden_paths
+    folder = make_kernel_dir()
+    try:
+        use_ipc_channels(manager, folder)
+        manager.write_connection_file()
+        info = json.loads(Path(manager.connection_file).read_text())
+        mode = folder.stat().st_mode & 0o777
+    finally:
+        remove_kernel_dir(folder)
+    assert Path(manager.connection_file) == folder / "kernel.json" and mode == 0o700
+    # Absolute socket paths: the kernel binds and the grader connects from different folders.
+    assert info["transport"] == "ipc" and info["ip"] == str(folder / "ipc")
+    ports = {info[f"{channel}_port"] for channel in ("shell", "iopub", "stdin", "control", "hb")}
+    assert ports == {1, 2, 3, 4, 5}
+    assert not folder.exists()
+
+
+def test_a_launch_thread_ends_with_the_launch() -> None:
+    # A grading process with a thread left over cannot fork its workers (workers/local.py).
+    before = threading.active_count()
+    assert asyncio.run(in_thread(sum, [1, 2])) == 3
+    deadline = time.monotonic() + 5
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() == before
+    with pytest.raises(ZeroDivisionError):
+        asyncio.run(in_thread(divmod, 1, 0))
 
 
 # Slow: the real kernelspec, with TensorFlow and Keras preloaded.
@@ -277,11 +341,16 @@ def test_keras_state_of_one_student_does_not_reach_the_next(warm_dir: Path, tmp_
     assert first[2] == second[1] == "['dense', 'dense_1'] float32\n"
 
 
+def with_config(course: Course, *lines: str) -> Course:
+    """The course, re-read after lines were appended to its nbgrader_config.py."""
+    config = course.root / "nbgrader_config.py"
+    config.write_text("\n".join([config.read_text(), *lines, ""]))
+    return locate_course(course.root)
+
+
 def with_kernel(course: Course, kernel_name: str) -> Course:
     """The course, its config told to run every notebook in kernel_name."""
-    config = course.root / "nbgrader_config.py"
-    config.write_text(f"{config.read_text()}\nc.Execute.kernel_name = {kernel_name!r}\n")
-    return locate_course(course.root)
+    return with_config(course, f"c.Execute.kernel_name = {kernel_name!r}")
 
 
 def stock_autograde_scores(course: Course, assignment_id: str) -> dict[str, tuple]:

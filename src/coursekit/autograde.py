@@ -66,6 +66,9 @@ def autograde_assignment(
     is told of a stale lock taken over and of students a killed run left half-graded).
     """
     read_release(course, assignment_id)  # not released: one clear error before any job runs
+    # A kernel that cannot start scores every student zero, and one that is not confined hands
+    # them the hidden tests and the gradebook: prove the kernel on a canary notebook first.
+    require_canary(course, assignment_id)
     chosen = (
         sorted(set(student_ids))
         if student_ids is not None

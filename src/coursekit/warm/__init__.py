@@ -9,8 +9,11 @@ Plugged in as a jupyter_client kernel provisioner (`coursekit-warm`) named by th
 - child.py: what a forked child does to become a fresh ipykernel
 - client.py: finding, starting and talking to a server from the grading process
 - provisioner.py: the jupyter_client provisioner
-- kernelspec.py: the kernelspec that selects the provisioner
+- kernelspec.py: the kernelspecs that select the provisioner
+- kernel_dir.py: the folder of one kernel's connection file and IPC sockets
+- confinement.py: the sandbox policy a kernel gets from the grader's configuration
 """
 
 KERNEL_NAME = "python3-warm"
+COLD_KERNEL_NAME = "python3-cold"  # the same provisioner, without the fork server
 PROVISIONER_NAME = "coursekit-warm"

@@ -140,6 +140,7 @@ class KernelLink:
         self.sock = sock
         self.pid = pid
         self.exit_code: int | None = None
+        self.exit_reason: str | None = None  # the server's account: out of memory, sandbox
         self._reader = protocol.LineReader()
         self._server_gone = False
 
@@ -158,10 +159,12 @@ class KernelLink:
             for message in self._reader.feed(data):
                 if "exit" in message:
                     self.exit_code = int(message["exit"])
+                    self.exit_reason = message.get("reason")
         if self.exit_code is None and self._server_gone and not _group_alive(self.pid):
-            # The server died (a student may kill it: it is the kernel's parent) and the
+            # The server died (killed by someone other than the confined student) and the
             # kernel is gone too; its real status went with the server.
             self.exit_code = -signal.SIGKILL
+            self.exit_reason = "the fork server died"
         return self.exit_code
 
     def signal(self, signum: int) -> None:

@@ -1,4 +1,6 @@
-"""The kernelspec `python3-warm`: the stock Python kernel, launched by the warm provisioner."""
+"""The kernelspecs `python3-warm` (forked from the warm server) and `python3-cold` (started
+cold, through the sandbox launcher): the stock Python kernel, launched by the warm provisioner,
+confined either way."""
 
 from __future__ import annotations
 
@@ -11,19 +13,23 @@ from typing import Any
 
 from jupyter_client.kernelspec import KernelSpecManager
 
-from coursekit.warm import KERNEL_NAME, PROVISIONER_NAME
+from coursekit.warm import COLD_KERNEL_NAME, KERNEL_NAME, PROVISIONER_NAME
 from coursekit.warm.provisioner import DEFAULT_IDLE_SECONDS, DEFAULT_PRELOAD
 
 
 def kernel_json(
-    preload: Sequence[str] = DEFAULT_PRELOAD, idle_seconds: float = DEFAULT_IDLE_SECONDS
+    preload: Sequence[str] = DEFAULT_PRELOAD,
+    idle_seconds: float = DEFAULT_IDLE_SECONDS,
+    fork: bool = True,
 ) -> dict[str, Any]:
-    """kernel.json of the warm kernel: python3's command line, the provisioner in metadata."""
+    """kernel.json of the warm kernel (or, fork False, the cold one): python3's command line,
+    the provisioner in metadata."""
+    kind = "warm kernels" if fork else "cold kernels"
     return {
         # The same command as ipykernel's python3 spec: a spec whose provisioner is missing
         # is hidden by jupyter_client, and the command is what the fork server checks.
         "argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (warm kernels for grading)",
+        "display_name": f"Python 3 ({kind} for grading, sandboxed)",
         "language": "python",
         "metadata": {
             "debugger": True,
@@ -33,6 +39,7 @@ def kernel_json(
                 "config": {
                     "preload": list(preload),
                     "idle_seconds": idle_seconds,
+                    "fork": fork,
                 },
             },
         },
@@ -51,3 +58,11 @@ def install_kernelspec(
             folder, name, prefix=str(prefix or sys.prefix), replace=True
         )
     return Path(installed)
+
+
+def install_kernelspecs(prefix: Path | None = None) -> list[Path]:
+    """Install python3-warm and python3-cold under prefix (default: this environment)."""
+    return [
+        install_kernelspec(prefix),
+        install_kernelspec(prefix, COLD_KERNEL_NAME, kernel_json(fork=False)),
+    ]

@@ -1,11 +1,15 @@
 """The fork server's wire format: one JSON object per line on a Unix stream socket.
 
-Requests (client -> server): {"op": "launch", "argv", "env", "cwd"} sent together with three
-file descriptors (the kernel's stdin, stdout, stderr), then optionally {"op": "signal",
-"signum"}. Replies (server -> client): {"pid"} once the kernel is forked, {"exit"} when it has
-exited (a negative code: killed by that signal, as subprocess reports it), {"error"} if the
-request was malformed. Closing the connection kills the kernel's process group: a grader that
-dies takes its kernels with it. Any other open connection (a lease) keeps the server alive.
+Requests (client -> server): {"op": "launch", "argv", "env", "cwd", "cpus", "umask", "policy",
+"kernel_dir"} sent together with three file descriptors (the kernel's stdin, stdout, stderr),
+then optionally {"op": "signal", "signum"}. "policy" is a coursekit.sandbox SandboxPolicy as
+JSON, "kernel_dir" the folder of the kernel's connection file and IPC sockets. Replies (server
+-> client): {"pid"} once the kernel is forked, {"exit", "reason"} when it has exited (a negative
+code: killed by that signal, as subprocess reports it; reason: null, or what the server knows
+of why, such as "out of memory" or "sandbox: ..."), {"error"} if the request was malformed or
+the kernel's cgroup could not be made. Closing the connection kills the kernel's process group
+(and its cgroup): a grader that dies takes its kernels with it. Any other open connection (a
+lease) keeps the server alive.
 """
 
 from __future__ import annotations

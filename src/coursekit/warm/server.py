@@ -6,6 +6,12 @@ It binds its socket, detaches (the starter returns once the socket exists), impo
 preload list and serves. Every kernel is forked from this untouched server, never from another
 kernel, so no student's state can reach the next one. It exits once no connection and no kernel
 has existed for the idle time, removing its socket.
+
+Each launch carries a sandbox policy. The server makes the kernel's cgroup (memory, processes),
+the forked child confines itself (coursekit.sandbox.confine) before it becomes the kernel and
+reports the outcome on a pipe, and when the kernel exits the server kills whatever is left in
+its cgroup, notes whether it ran out of memory, and removes the cgroup. A confined kernel runs
+as another user, so the student's code cannot signal this server, its parent.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from coursekit.warm import protocol
-from coursekit.warm.child import kernel_arguments, run_kernel
+from coursekit.warm.child import SANDBOX_FAILED, Confinement, kernel_arguments, run_kernel
 
 RECV_BYTES = 1 << 16
 TICK_SECONDS = 0.5  # how often idleness is checked when nothing happens
@@ -46,6 +52,16 @@ class Connection:
     kernel_pid: int | None = None
 
 
+@dataclass
+class Kernel:
+    """One forked kernel: who asked for it, its cgroup, and the pipe its confinement reports on."""
+
+    pid: int
+    conn: Connection | None  # None once the client has gone
+    cgroup: Any  # a coursekit.sandbox KernelCgroup, or None (sandbox disabled)
+    status_fd: int
+
+
 class ForkServer:
     """Accepts launch requests on a listening socket and forks kernels until idle."""
 
@@ -58,7 +74,9 @@ class ForkServer:
         self.selector = selectors.DefaultSelector()
         self.wake_reader, self.wake_writer = socket.socketpair()
         self.connections: dict[int, Connection] = {}
-        self.kernels: dict[int, Connection | None] = {}  # pid -> its client, None once gone
+        self.kernels: dict[int, Kernel] = {}
+        self.cgroups_left: list[Any] = []  # cgroups whose last process has not gone yet
+        self.launched = 0
         self.idle_since = time.monotonic()
 
     def serve(self) -> None:
@@ -79,6 +97,7 @@ class ForkServer:
                 else:
                     self._read(self.connections[key.fd])
             self._reap()
+            self._remove_cgroups()
             if self._idle_long_enough() and self._stop_if_still_idle():
                 return
 
@@ -121,20 +140,46 @@ class ForkServer:
 
     def _launch(self, conn: Connection, request: dict[str, Any]) -> None:
         fds, conn.fds = conn.fds, []
-        if len(fds) != protocol.STDIO_FDS or kernel_arguments(request.get("argv", [])) is None:
+        try:
+            policy, cgroup = self._prepare_confinement(request, fds)
+        except Exception as error:
             for fd in fds:
                 os.close(fd)
-            self._send(conn, {"error": "a launch needs stdio fds and an ipykernel_launcher argv"})
+            print(f"launch refused: {error}", flush=True)
+            self._send(conn, {"error": str(error)})
             return
+        status_read, status_write = os.pipe()
         pid = os.fork()
         if pid == 0:
+            os.close(status_read)
             self._close_in_child()
-            run_kernel(request, fds)
+            run_kernel(request, fds, Confinement(policy, cgroup, status_write))
+        os.close(status_write)
+        os.set_blocking(status_read, False)
         for fd in fds:
             os.close(fd)
         conn.kernel_pid = pid
-        self.kernels[pid] = conn
+        self.kernels[pid] = Kernel(pid, conn, cgroup, status_read)
         self._send(conn, {"pid": pid})
+
+    def _prepare_confinement(self, request: dict[str, Any], fds: list[int]) -> tuple[Any, Any]:
+        """The launch's sandbox policy and the kernel's new cgroup (None if disabled)."""
+        if len(fds) != protocol.STDIO_FDS or kernel_arguments(request.get("argv", [])) is None:
+            raise ValueError("a launch needs stdio fds and an ipykernel_launcher argv")
+        if not request.get("policy") or not request.get("kernel_dir"):
+            # Never a kernel without a word on its confinement: disabling it is a policy too.
+            raise ValueError("a launch needs a sandbox policy and a kernel_dir")
+        from coursekit.sandbox import KernelCgroup, SandboxPolicy
+
+        policy = SandboxPolicy.from_json(request["policy"])
+        if not policy.enabled:
+            return policy, None
+        self.launched += 1
+        name = f"warm-{os.getpid()}-{self.launched}"
+        try:
+            return policy, KernelCgroup.create(name, policy)
+        except Exception as error:
+            raise RuntimeError(f"the kernel's cgroup {name} could not be made: {error}") from error
 
     def _close_in_child(self) -> None:
         """Leave the child nothing of the server: no sockets, no signal plumbing."""
@@ -146,6 +191,8 @@ class ForkServer:
             conn.sock.close()
             for fd in conn.fds:
                 os.close(fd)
+        for kernel in self.kernels.values():  # another kernel's report is not this one's
+            os.close(kernel.status_fd)
 
     def _reap(self) -> None:
         while True:
@@ -155,24 +202,60 @@ class ForkServer:
                 return
             if pid == 0:
                 return
-            # What each kernel cost, for benchmarks/autograde.py: its CPU is not the grader's.
             code = os.waitstatus_to_exitcode(status)
-            cpu = usage.ru_utime + usage.ru_stime
-            print(
-                f"kernel {pid} exit {code} cpu {cpu:.3f} s maxrss {usage.ru_maxrss} KiB", flush=True
-            )
             # Whatever the student's code spawned in the kernel's session dies with it.
             signal_group(pid, signal.SIGKILL)
-            conn = self.kernels.pop(pid, None)
-            if conn is not None:
-                conn.kernel_pid = None
-                self._send(conn, {"exit": code})
+            kernel = self.kernels.pop(pid, None)
+            reason, account = self._finish(kernel, code) if kernel else (None, "")
+            # What each kernel cost, for benchmarks/autograde.py: its CPU is not the grader's.
+            cpu = usage.ru_utime + usage.ru_stime
+            print(
+                f"kernel {pid} exit {code} cpu {cpu:.3f} s maxrss {usage.ru_maxrss} KiB{account}",
+                flush=True,
+            )
+            if kernel is not None and kernel.conn is not None:
+                kernel.conn.kernel_pid = None
+                self._send(kernel.conn, {"exit": code, "reason": reason})
+
+    def _finish(self, kernel: Kernel, code: int) -> tuple[str | None, str]:
+        """Clear up after a kernel's exit: (why it ended if known, a note for the log)."""
+        status = read_status(kernel.status_fd)
+        notes = [status or "never confined"]
+        out_of_memory = False
+        if kernel.cgroup is not None:
+            # Processes that left the kernel's session (setsid, double fork) are still here.
+            notes.append(kill_cgroup(kernel.cgroup))
+            out_of_memory = kernel.cgroup.out_of_memory()
+            peak = kernel.cgroup.peak_memory_bytes()
+            notes.append(f"peak {peak / 2**20:.0f} MiB" if peak is not None else "")
+            notes.append("memory limit hit" if out_of_memory else "")
+            self.cgroups_left.append(kernel.cgroup)
+        reason = None
+        if status.startswith(SANDBOX_FAILED):
+            reason = status
+        elif out_of_memory and code != 0:
+            reason = "out of memory"
+        return reason, "".join(f", {note}" for note in notes if note)
+
+    def _remove_cgroups(self) -> None:
+        """Remove the cgroups of finished kernels once their last process has gone."""
+        for cgroup in list(self.cgroups_left):
+            try:
+                cgroup.kill_all()
+                cgroup.remove()
+            except Exception as error:  # a process that will not die: try again next tick
+                print(f"cgroup {cgroup.name} not removed yet: {error}", flush=True)
+                continue
+            self.cgroups_left.remove(cgroup)
 
     def _drop(self, conn: Connection) -> None:
         """A closed connection: its kernel, if still running, is killed (the grader is gone)."""
         if conn.kernel_pid is not None:
             signal_group(conn.kernel_pid, signal.SIGKILL)
-            self.kernels[conn.kernel_pid] = None
+            kernel = self.kernels[conn.kernel_pid]
+            if kernel.cgroup is not None:
+                kill_cgroup(kernel.cgroup)
+            kernel.conn = None
         self.selector.unregister(conn.sock)
         del self.connections[conn.sock.fileno()]
         conn.sock.close()
@@ -204,7 +287,30 @@ class ForkServer:
                 if self.path.stat().st_ino == self.inode:  # not a successor's socket
                     self.path.unlink()
             self.listener.close()
+            self._remove_cgroups()
             return True
+
+
+def kill_cgroup(cgroup: Any) -> str:
+    """Kill every process in a kernel's cgroup; '' or why some survived (for the log)."""
+    try:
+        cgroup.kill_all()
+    except Exception as error:  # retried until the cgroup is removed (_remove_cgroups)
+        return f"cgroup {cgroup.name} not emptied: {error}"
+    return ""
+
+
+def read_status(fd: int) -> str:
+    """What a kernel's confinement reported on its pipe ('' if nothing); closes the pipe."""
+    chunks = []
+    try:
+        while chunk := os.read(fd, 4096):
+            chunks.append(chunk)
+    except BlockingIOError:  # a process that inherited the write end still holds it
+        pass
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode(errors="replace")
 
 
 def signal_group(pgid: int, signum: int) -> None:
