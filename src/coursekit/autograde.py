@@ -19,6 +19,7 @@ from coursekit.errors import NbgraderError
 from coursekit.execution import read_student_crashes
 from coursekit.results import AutogradeReport, Severity, Status, StudentOutcome
 from coursekit.submissions import inspect_submission, read_release
+from coursekit.suspicion import with_suspicions
 from coursekit.workers import ExecutorSpec, make_executor, resolve_spec
 
 # Told after each student: (students done, students in all, that student's outcome).
