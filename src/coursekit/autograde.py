@@ -116,7 +116,10 @@ def grade_job(job: GradingJob) -> StudentOutcome:
     course = with_db_url(locate_course(Path(job.config_file).parent), job.db_url)
     with GRADING_LOCK:
         release = read_release(course, job.assignment_id)
-        return autograde_student(course, job.assignment_id, job.student_id, release, job.force)
+        outcome = autograde_student(course, job.assignment_id, job.student_id, release, job.force)
+        # What a TA should look at: suspicious code (a static scan of the submission) and test
+        # verdicts the verdict checks could not confirm (docs/verdicts.md).
+        return with_suspicions(course, outcome, release)
 
 
 def with_db_url(course: Course, db_url: str) -> Course:
