@@ -73,6 +73,7 @@ c.Autograde.autograde_preprocessors = [
     # grade cells after it (not run), and stderr of a grade cell that raised nothing costs no
     # points (src/coursekit/execution.py; c.Execute settings apply to it).
     "coursekit.execution.ContainedExecute",
+    "coursekit.verdicts.CheckVerdicts",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
