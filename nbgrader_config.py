@@ -69,6 +69,10 @@ c.OverwriteCells.add_missing_cells = True
 # flags again a written answer a TA graded unless the answer changed
 # (src/coursekit/gradebook_writes.py; tests/test_nothing_lost.py checks it stays in this list).
 c.Autograde.autograde_preprocessors = [
+    # Before Execute: each test cell gets a check that it ran to its end, and known-answer
+    # probes go after the notebook (in the executed copy only). After it: tests whose verdict
+    # cannot be confirmed score 0 and are flagged (src/coursekit/verdicts.py, docs/verdicts.md).
+    "coursekit.verdicts.ArmVerdictChecks",
     # nbgrader's Execute, except that a kernel that dies or hangs costs only its cell and the
     # grade cells after it (not run), and stderr of a grade cell that raised nothing costs no
     # points (src/coursekit/execution.py; c.Execute settings apply to it).
