@@ -14,6 +14,7 @@ from pathlib import Path
 from nbformat import NotebookNode
 
 from coursekit import gradebook_writes, inflight, nbgrader_ops, runlock
+from coursekit.canary import require_canary
 from coursekit.course import Course, locate_course
 from coursekit.errors import NbgraderError
 from coursekit.execution import read_student_crashes
