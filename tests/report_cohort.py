@@ -154,7 +154,7 @@ def build_graded_cohort(root: Path) -> GradedCohort:
             "sleepy": {FlagKind.TIMEOUT},
             "late": {FlagKind.LATE},
             "tamper": {FlagKind.TAMPERING},
-            "gone": {FlagKind.ERROR},
+            "gone": {FlagKind.ERROR, FlagKind.SUSPICIOUS},  # os._exit: the code scan flags it
             "broken": {FlagKind.REJECTED},
         },
         similar=frozenset({("ann", "cat")}),

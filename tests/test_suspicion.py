@@ -12,7 +12,15 @@ from test_submissions import edit_cell, reference_notebook
 from coursekit import cells, cohort
 from coursekit.code_scan import scan_code
 from coursekit.course import Course
-from coursekit.results import FlagKind, SuspicionKind
+from coursekit.render import render_autograde
+from coursekit.results import (
+    AutogradeReport,
+    FlagKind,
+    Status,
+    StudentOutcome,
+    Suspicion,
+    SuspicionKind,
+)
 from coursekit.submissions import read_release
 from coursekit.suspicion import report_flags, scan_notebook, scan_submission
 from coursekit.variants import load_variant_set, variant_notebook, variant_notebook_ids
@@ -280,3 +288,13 @@ def test_a_reference_submission_raises_no_flag(released_tiny_course: Course) -> 
     release = read_release(course, TINY_ASSIGNMENT)
     assert scan_submission(course, TINY_ASSIGNMENT, "alice", release) == ()
     assert report_flags(course, TINY_ASSIGNMENT, ["alice"], release) == []
+
+
+def test_the_autograde_table_lists_each_flag_with_cell_and_line() -> None:
+    flagged = Suspicion("arith", 3, "add_answer", 2, Kind.IPYTHON_HOOK, "uses set_custom_exc")
+    outcome = StudentOutcome("ps1", "mallory", Status.GRADED, suspicions=(flagged,))
+    clean = StudentOutcome("ps1", "alice", Status.GRADED)
+    text = render_autograde(AutogradeReport("ps1", (clean, outcome)))
+    assert "mallory: arith cell 3 (add_answer) line 2: hooks IPython's execution" in text
+    assert "1 flagged for a TA" in text
+    assert "alice" not in text.split("Flagged for a TA")[1]

@@ -8,21 +8,36 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import io
 import types
 from collections.abc import Callable
+from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import autograded_test_points, tiny_source_notebook
+from conftest import (
+    TINY_ASSIGNMENT,
+    TINY_NOTEBOOK,
+    autograded_test_points,
+    read_notebook,
+    tiny_source_notebook,
+    write_tiny_course,
+)
 from nbformat import NotebookNode
+from test_submissions import edit_cell, reference_notebook
 
-from coursekit import cells, nbgrader_ops
-from coursekit.results import SuspicionKind
+from coursekit import cells, cohort, nbgrader_ops
+from coursekit.autograde import autograde_assignment
+from coursekit.course import Course, locate_course
+from coursekit.render import render_autograde
+from coursekit.report import build_report
+from coursekit.results import AutogradeReport, FlagKind, StudentOutcome, SuspicionKind
 from coursekit.verdicts import (
     MARKER,
     VERDICT_ERROR,
     VERDICTS_KEY,
+    Armed,
     arm_notebook,
     check_notebook,
     notebook_suspicions,
@@ -106,6 +121,15 @@ def test_arming_leaves_the_given_notebook_alone_and_the_check_restores_every_sou
         cells.cell_source(c) for c in before.cells
     ]
     assert not any(MARKER.search(str(c.get("outputs", ""))) for c in armed_nb.cells)
+    assert all("outputs" not in c for c in armed_nb.cells if c.cell_type != "code")
+    nbformat.validate(armed_nb)
+
+
+def test_a_notebook_without_tests_gets_no_probes() -> None:
+    nb = answered()
+    nb.cells = [c for c in nb.cells if not cells.is_autograded_test(c)]
+    armed_nb, armed = arm_notebook(nb)
+    assert armed == Armed((), ()) and armed_nb.cells == nb.cells
 
 
 def test_markers_and_probes_differ_on_every_run() -> None:
@@ -191,6 +215,19 @@ def test_the_same_rigged_allclose_passes_without_the_check() -> None:
     assert scores(nb)["square_is_power"] == full_marks(nb)["square_is_power"]
 
 
+def test_a_library_function_replaced_from_the_notebook_zeroes_every_test() -> None:
+    library = types.ModuleType("fakelib")
+    exec(
+        "def scale(x):\n    return 2 * x\nclass Model:\n    def count(self):\n        return 3",
+        vars(library),
+    )
+    nb = answered()
+    nb.cells.insert(1, nbformat.v4.new_code_cell("fakelib.Model.count = lambda self: 8"))
+    nb, findings = graded(nb, {"__name__": "__main__", "fakelib": library})
+    assert {f.grade_id for f in findings if f.zeroed} == set(full_marks(nb))
+    assert all("fakelib.Model.count" in f.detail for f in findings if f.zeroed)
+
+
 def replay_marker() -> Hook:
     """A kernel that shows the first test's marker again in the second test cell."""
     seen = []
@@ -255,8 +292,9 @@ def test_probes_that_never_ran_are_noted_but_zero_nothing() -> None:
         armed_nb.cells[probe.index].outputs = []
         armed_nb.cells[probe.index].execution_count = None
     findings = check_notebook(armed_nb, armed)
-    assert [f.zeroed for f in findings] == [False]
+    assert [(f.zeroed, f.flagged) for f in findings] == [(False, False)]
     assert "did not run" in findings[0].detail
+    assert notebook_suspicions("arith", armed_nb) == ()  # a note for the log, not a flag
     assert {gid: scores(armed_nb)[gid] for gid in full_marks(nb)} == full_marks(nb)
 
 
@@ -310,3 +348,175 @@ def test_a_submitted_notebook_cannot_bring_its_own_verdicts() -> None:
     nb.metadata[VERDICTS_KEY] = [{"cell": 1, "grade_id": "x", "detail": "planted", "zeroed": False}]
     armed_nb, _ = arm_notebook(nb)
     assert VERDICTS_KEY not in armed_nb.metadata
+
+
+# --- real kernels, real nbgrader: the course's own nbgrader_config.py ----------------------
+
+WRONG_ADD = "def add(a, b):\n    return a - b\n"
+# An error hidden from nbgrader: the custom handler shows nothing, and the post_run_cell hook
+# clears the error from the result, so the kernel even replies "ok". (set_custom_exc alone
+# still fails the cell under stock nbgrader 0.9.6: the kernel replies "error", and nbgrader's
+# Execute adds the reply's error to the cell; the "custom_exc_only" student shows it.)
+HIDE_ERRORS = (
+    "ip = get_ipython()\n"
+    "ip.set_custom_exc((AssertionError,), lambda *args, **kwargs: None)\n"
+    "ip.events.register('post_run_cell', lambda result: setattr(result, 'error_in_exec', None))\n"
+)
+ALWAYS_EQUAL = (
+    "class Anything:\n"
+    "    def __eq__(self, other):\n"
+    "        return True\n\n\n"
+    "def add(a, b):\n"
+    "    return Anything()\n"
+)
+RIGGED_SQUARE = (
+    "import numpy as np\n"
+    "np.allclose = lambda *args, **kwargs: True\n\n\n"
+    "def square(x):\n"
+    "    return x + 1\n"
+)
+NUMPY_SQUARE_TEST = (
+    '"""square squares (compared by np.allclose)."""\n'
+    "import numpy as np\n"
+    'assert np.allclose(square(3), 9), "square(3)"\n'
+    "### BEGIN HIDDEN TESTS\n"
+    'assert np.allclose(square(-7), 49), "hidden square check"\n'
+    "### END HIDDEN TESTS"
+)
+STUDENTS = {
+    "reference": {},
+    "hides_errors": {"add_answer": WRONG_ADD + HIDE_ERRORS},
+    "custom_exc_only": {
+        "add_answer": WRONG_ADD
+        + "get_ipython().set_custom_exc((AssertionError,), lambda *args, **kwargs: None)\n"
+    },
+    "rigged_allclose": {"square_answer": RIGGED_SQUARE},
+    "always_equal": {"add_answer": ALWAYS_EQUAL},
+}
+VERDICT_STEPS = ("coursekit.verdicts.ArmVerdictChecks", "coursekit.verdicts.CheckVerdicts")
+
+
+@dataclasses.dataclass(frozen=True)
+class Graded:
+    course: Course
+    report: AutogradeReport
+    points: dict[str, float]
+
+    def outcome(self, student_id: str) -> StudentOutcome:
+        return next(o for o in self.report.outcomes if o.student_id == student_id)
+
+    def auto(self, student_id: str) -> dict[str, float]:
+        (score,) = self.outcome(student_id).scores
+        return {cell.grade_id: cell.score for cell in score.cells if cell.grade_id in self.points}
+
+    def kinds(self, student_id: str) -> set[SuspicionKind]:
+        return {s.kind for s in self.outcome(student_id).suspicions}
+
+
+def grade_cohort(root: Path, with_checks: bool) -> Graded:
+    """The tiny course (its square test comparing by np.allclose), the cohort, autograded."""
+    write_tiny_course(root)
+    if not with_checks:  # stock nbgrader's verdicts: the same steps without the checks
+        with (root / "nbgrader_config.py").open("a") as config:
+            config.write(
+                "\nc.Autograde.autograde_preprocessors = [step for step in "
+                f"c.Autograde.autograde_preprocessors if step not in {VERDICT_STEPS!r}]\n"
+            )
+    source_path = root / "source" / TINY_ASSIGNMENT / f"{TINY_NOTEBOOK}.ipynb"
+    source = edit_cell(read_notebook(source_path), "square_is_power", NUMPY_SQUARE_TEST)
+    nbformat.write(source, source_path)
+    course = locate_course(root)
+    steps = list(course.config.Autograde.autograde_preprocessors)
+    assert all(step in steps for step in VERDICT_STEPS) is with_checks
+    nbgrader_ops.generate_assignment(course, TINY_ASSIGNMENT)
+    reference = reference_notebook(course)
+    for student_id, answers in STUDENTS.items():
+        nb = reference
+        for grade_id, code in answers.items():
+            nb = edit_cell(nb, grade_id, code)
+        cohort.write_submission(course, TINY_ASSIGNMENT, student_id, {TINY_NOTEBOOK: nb})
+    report = autograde_assignment(course, TINY_ASSIGNMENT)
+    return Graded(course, report, autograded_test_points(source))
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory) -> Graded:
+    return grade_cohort(tmp_path_factory.mktemp("checked") / "course", with_checks=True)
+
+
+@pytest.fixture(scope="module")
+def stock(tmp_path_factory: pytest.TempPathFactory) -> Graded:
+    return grade_cohort(tmp_path_factory.mktemp("stock") / "course", with_checks=False)
+
+
+@pytest.mark.slow
+def test_a_correct_submission_keeps_full_marks_and_no_flag(checked: Graded) -> None:
+    assert checked.auto("reference") == checked.points
+    assert checked.outcome("reference").suspicions == ()
+    autograded = checked.course.autograded_dir(TINY_ASSIGNMENT, "reference")
+    graded_nb = read_notebook(autograded / f"{TINY_NOTEBOOK}.ipynb")
+    source = read_notebook(checked.course.source_dir(TINY_ASSIGNMENT) / f"{TINY_NOTEBOOK}.ipynb")
+    # the graded notebook shows the instructor's tests as written, and no probe
+    assert [cells.cell_source(c) for c in graded_nb.cells if cells.is_autograded_test(c)] == [
+        cells.cell_source(c) for c in source.cells if cells.is_autograded_test(c)
+    ]
+    assert len(graded_nb.cells) == len(source.cells)
+    assert not MARKER.search(nbformat.writes(graded_nb))
+
+
+@pytest.mark.slow
+def test_hidden_errors_get_full_marks_from_stock_nbgrader(stock: Graded) -> None:
+    assert stock.auto("hides_errors") == stock.points
+    assert stock.auto("rigged_allclose") == stock.points
+    assert stock.auto("always_equal") == stock.points
+    assert stock.auto("custom_exc_only")["add_is_sum"] == 0  # the kernel's reply said "error"
+
+
+@pytest.mark.slow
+def test_hidden_errors_score_zero_and_are_flagged(checked: Graded) -> None:
+    assert set(checked.auto("hides_errors").values()) == {0}
+    untrusted = [
+        s
+        for s in checked.outcome("hides_errors").suspicions
+        if s.kind is SuspicionKind.UNTRUSTED_VERDICT
+    ]
+    assert {s.grade_id for s in untrusted} == set(checked.points)
+    assert SuspicionKind.IPYTHON_HOOK in checked.kinds("hides_errors")  # and the code, by line
+    table = render_autograde(checked.report)
+    assert "hides_errors: arith cell" in table and "(add_is_sum)" in table
+
+
+@pytest.mark.slow
+def test_a_rebound_allclose_scores_zero_and_is_flagged(checked: Graded) -> None:
+    assert set(checked.auto("rigged_allclose").values()) == {0}
+    assert {SuspicionKind.UNTRUSTED_VERDICT, SuspicionKind.LIBRARY_REBINDING} <= checked.kinds(
+        "rigged_allclose"
+    )
+    (rebinding,) = [
+        s
+        for s in checked.outcome("rigged_allclose").suspicions
+        if s.kind is SuspicionKind.LIBRARY_REBINDING
+    ]
+    assert (rebinding.grade_id, rebinding.line) == ("square_answer", 2)
+
+
+@pytest.mark.slow
+def test_an_always_equal_object_is_flagged(checked: Graded) -> None:
+    assert SuspicionKind.RIGGED_COMPARISON in checked.kinds("always_equal")
+    (rigged,) = [
+        s
+        for s in checked.outcome("always_equal").suspicions
+        if s.kind is SuspicionKind.RIGGED_COMPARISON
+    ]
+    assert (rigged.grade_id, rigged.line) == ("add_answer", 2)
+
+
+@pytest.mark.slow
+def test_the_report_lists_the_flags(checked: Graded) -> None:
+    flags = build_report(checked.course, TINY_ASSIGNMENT).flags
+    kinds = {(f.student_id, f.kind) for f in flags}
+    assert ("hides_errors", FlagKind.UNTRUSTED) in kinds
+    assert ("rigged_allclose", FlagKind.SUSPICIOUS) in kinds
+    assert ("always_equal", FlagKind.SUSPICIOUS) in kinds
+    assert not any(f.student_id == "reference" for f in flags)
+    assert not any(f.kind is FlagKind.ERROR and "VerdictNotTrustworthy" in f.detail for f in flags)

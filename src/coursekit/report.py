@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from coursekit import cells, nbgrader_ops, similarity
+from coursekit import cells, nbgrader_ops, similarity, suspicion
 from coursekit.course import Course
 from coursekit.export import FAILED, GRADED, NEEDS_MANUAL_GRADE, NOT_GRADED, collect_grade_rows
 from coursekit.results import (
@@ -35,7 +35,8 @@ from coursekit.summary import summarize_assignment
 GRADED_STATUSES = (GRADED, NEEDS_MANUAL_GRADE)
 # What a failing test raises, and what the release's stub raises in an unanswered cell: lost
 # points, not a crash worth a TA's look.
-EXPECTED_ERRORS = ("AssertionError", "NotImplementedError")
+# A test zeroed by the verdict checks is flagged as an untrusted verdict (suspicion.report_flags).
+EXPECTED_ERRORS = ("AssertionError", "NotImplementedError", "VerdictNotTrustworthy")
 # The error nbclient records (nbgrader's Execute.error_on_timeout) when a cell outruns the timeout.
 TIMEOUT_ERROR = "CellTimeoutError"
 INTERRUPTED = (
@@ -57,6 +58,7 @@ def build_report(course: Course, assignment_id: str) -> ReportData:
         *tampering_flags(course, assignment_id, student_ids, release),
         *late_flags(course, assignment_id, student_ids),
         *output_flags(autograded),
+        *suspicion.report_flags(course, assignment_id, student_ids, release),
     ]
     return ReportData(
         assignment_id=assignment_id,
