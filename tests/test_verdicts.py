@@ -10,6 +10,7 @@ import contextlib
 import copy
 import dataclasses
 import io
+import shutil
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import (
+    REPO_ROOT,
     TINY_ASSIGNMENT,
     TINY_NOTEBOOK,
     autograded_test_points,
@@ -520,3 +522,33 @@ def test_the_report_lists_the_flags(checked: Graded) -> None:
     assert ("always_equal", FlagKind.SUSPICIOUS) in kinds
     assert not any(f.student_id == "reference" for f in flags)
     assert not any(f.kind is FlagKind.ERROR and "VerdictNotTrustworthy" in f.detail for f in flags)
+
+
+@pytest.mark.slow
+def test_the_lecture_reference_solutions_keep_full_marks_and_raise_no_flag(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", root)
+    shutil.copytree(REPO_ROOT / "source", root / "source")
+    course = locate_course(root)
+    nbgrader_ops.generate_assignment(course, "lecture1")
+    sources = {
+        path.stem: read_notebook(path)
+        for path in sorted((root / "source" / "lecture1").glob("*.ipynb"))
+    }
+    reference = {
+        notebook_id: cohort.fill_release(
+            read_notebook(course.release_dir("lecture1") / f"{notebook_id}.ipynb"),
+            cohort.solution_answers(source),
+        )
+        for notebook_id, source in sources.items()
+    }
+    cohort.write_submission(course, "lecture1", "reference", reference)
+    (outcome,) = autograde_assignment(course, "lecture1").outcomes
+    assert outcome.suspicions == ()
+    assert {s.notebook_id: s.auto_score for s in outcome.scores} == {
+        notebook_id: sum(autograded_test_points(source).values())
+        for notebook_id, source in sources.items()
+    }
