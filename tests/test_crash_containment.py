@@ -31,6 +31,8 @@ from coursekit.warm.kernelspec import install_kernelspec, kernel_json
 
 ASSIGNMENT = "ps1"
 NOTEBOOK = "powers"
+# The kernels' memory cap (the sandbox's memory cgroup): a NumPy kernel needs a tenth of it.
+MEMORY_MB = 300
 CELL_TIMEOUT_S = 5  # each test cell here takes milliseconds; the endless loops take this long
 LIGHT_KERNEL = "python3-warm-crash"  # the course's warm kernel, preloading NumPy only
 # nbgrader 0.9.6's own autograde steps (Autograde.autograde_preprocessors' default).
@@ -91,6 +93,11 @@ SQUARE_ANSWERS = {
     "exits": "def square(x):\n    import os\n    os._exit(3)",
     "kills_itself": (
         "def square(x):\n    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)"
+    ),
+    # Bounded (2 GB) so that a machine without the memory cap survives; the cap is far lower.
+    "runs_out_of_memory": (
+        "def square(x):\n    chunks = []\n    for _ in range(40):\n"
+        "        chunks.append(b'x' * (50 * 2**20))"
     ),
     "ignores_interrupt": (
         "def square(x):\n    import signal\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
@@ -166,7 +173,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graded]:
     """Every student of SQUARE_ANSWERS graded once with the course's config."""
     folder = tmp_path_factory.mktemp("crash")
     with light_warm_kernel(folder / "prefix") as kernel_name:
-        yield grade(folder / "course", kernel_name, SQUARE_ANSWERS)
+        memory = f"\nc.CourseKit.sandbox_memory_mb = {MEMORY_MB}\n"
+        yield grade(folder / "course", kernel_name, SQUARE_ANSWERS, memory)
 
 
 def outcome_of(graded: Graded, student_id: str) -> StudentOutcome:
@@ -205,6 +213,10 @@ def test_reference_scores_every_test_and_is_not_flagged(graded: Graded) -> None:
     [
         ("exits", "the kernel died while this cell ran: it exited with code 3"),
         ("kills_itself", "the kernel died while this cell ran: killed by signal 9 (SIGKILL)"),
+        (
+            "runs_out_of_memory",
+            "the kernel died while this cell ran: out of memory (killed by signal 9 (SIGKILL))",
+        ),
         (
             "ignores_interrupt",
             f"the cell ran longer than {CELL_TIMEOUT_S} s and did not stop when interrupted, "
