@@ -26,7 +26,7 @@ from coursekit.autograde import autograde_assignment
 from coursekit.course import Course, locate_course
 from coursekit.render import render_autograde
 from coursekit.results import AutogradeReport, KernelCrash, Status, StudentOutcome
-from coursekit.warm import client
+from coursekit.warm import COLD_KERNEL_NAME, client
 from coursekit.warm.kernelspec import install_kernelspec, kernel_json
 
 ASSIGNMENT = "ps1"
@@ -244,6 +244,23 @@ def test_dead_kernel_costs_the_cell_it_died_in_and_the_cells_after(
     (notebook,) = result.scores
     assert notebook.needs_manual_grade
     assert f"cell {crashed_at} (square_is_power): {reason}" in render_autograde(graded.report)
+
+
+@pytest.mark.slow
+def test_cold_kernels_say_the_same_of_how_they_died(tmp_path: Path) -> None:
+    """A cold kernel (python3-cold: no fork server) ends the same; its provisioner says why."""
+    students = {sid: SQUARE_ANSWERS[sid] for sid in ("exits", "runs_out_of_memory")}
+    memory = f"\nc.CourseKit.sandbox_memory_mb = {MEMORY_MB}\n"
+    graded = grade(tmp_path / "course", COLD_KERNEL_NAME, students, memory)
+
+    died = "the kernel died while this cell ran"
+    reasons = {o.student_id: [c.reason for c in o.crashes] for o in graded.report.outcomes}
+    assert reasons == {
+        "exits": [f"{died}: it exited with code 3"],
+        "runs_out_of_memory": [f"{died}: out of memory (killed by signal 9 (SIGKILL))"],
+    }
+    for result in graded.report.outcomes:
+        assert cell_scores(result) == graded.points | {"square_is_power": 0, "cube_is_power": 0}
 
 
 @pytest.mark.slow

@@ -16,6 +16,8 @@ time read) and can crash again. Stopping makes the result depend only on which c
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import signal
 import time
 from typing import TYPE_CHECKING, Any
@@ -41,6 +43,8 @@ TIMED_OUT = "CellTimeoutError"
 NOT_RUN = "CellNotRunError"
 # The enames that flag a notebook for a TA: its kernel died, or a cell outran the timeout.
 CRASHES = (KERNEL_DIED, TIMED_OUT)
+# How long a dead kernel's provisioner may take to reap it (it has exited: milliseconds).
+REAP_SECONDS = 10
 # Put before each line of stderr moved to stdout in a grade cell that raised no error.
 STDERR_MARK = "[stderr] "
 
@@ -185,9 +189,12 @@ class ContainedExecute(Execute):
         if provisioner is None:
             return describe_exit(None)
         code = await ensure_async(provisioner.poll())
-        # coursekit's warm provisioner tells an out-of-memory kill in the kernel's memory
-        # cgroup apart from any other SIGKILL (exit_reason); with others the signal is all
-        # there is to say.
+        # Reaped, a provisioner may know more: coursekit's reads a cold kernel's memory cgroup
+        # then (a warm one's server has told it already). A dead kernel's wait returns at once.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(ensure_async(provisioner.wait()), REAP_SECONDS)
+        # exit_reason: coursekit's warm provisioner tells an out-of-memory kill in the kernel's
+        # memory cgroup apart from any other SIGKILL; with others the signal is all there is.
         return describe_exit(code, getattr(provisioner, "exit_reason", None))
 
     async def _stop_kernel(self) -> None:
