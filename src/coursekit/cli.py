@@ -187,6 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
         "of --workers processes) or a factory 'package.module:callable' (default: chosen "
         "from --scheduler and --workers)",
     )
+    autograde.add_argument(
+        "--no-force",
+        dest="force",
+        action="store_false",
+        help="as stock nbgrader autograde: skip students already autograded whose submission "
+        "is not newer (default: grade everyone again); a student a killed run left half-graded "
+        "is graded again either way",
+    )
     feedback = add_command(sub, "feedback", "write feedback HTML", "course feedback lecture1")
     feedback.add_argument(
         "--show-hidden-tests",
@@ -383,6 +391,7 @@ def cmd_autograde(course: Course, args: argparse.Namespace) -> int:
         course,
         args.assignment_id,
         args.student_ids,
+        force=args.force,
         progress=unless_quiet(args, AutogradeProgressPrinter()),
         executor=ExecutorSpec(name=args.executor, workers=args.workers, scheduler=args.scheduler),
         notice=print_message,
