@@ -33,7 +33,8 @@ from coursekit.errors import CourseError
 from coursekit.export import UNFINISHED, collect_grade_rows
 from coursekit.gradebook_writes import SaveAutoGradesPerNotebook, needs_manual_grade
 from coursekit.nbgrader_ops import quiet_nbgrader
-from coursekit.results import Status
+from coursekit.report import build_report
+from coursekit.results import FlagKind, Status
 from coursekit.submission_state import SubmissionState, restore_submission, save_submission
 
 WRITTEN = "why_commutative"  # the tiny notebook's manually graded answer
@@ -492,6 +493,8 @@ def test_a_run_killed_mid_student_is_resumed_by_the_next_one(
     rows = {row.student_id: row for row in collect_grade_rows(course, [TINY_ASSIGNMENT])}
     assert rows["b2"].status == UNFINISHED, "a cut-off grading is not final"
     assert rows["a1"].status != UNFINISHED
+    flagged = [f for f in build_report(course, TINY_ASSIGNMENT).flags if f.student_id == "b2"]
+    assert [f.kind for f in flagged if "grading unfinished" in f.detail] == [FlagKind.FAILED]
     let_b2_go(course)
 
     # Not forced, as stock `nbgrader autograde` runs: it skips what looks autograded already,

@@ -12,7 +12,14 @@ from nbformat import NotebookNode
 
 from coursekit import cells, nbgrader_ops, similarity, suspicion
 from coursekit.course import Course
-from coursekit.export import FAILED, GRADED, NEEDS_MANUAL_GRADE, NOT_GRADED, collect_grade_rows
+from coursekit.export import (
+    FAILED,
+    GRADED,
+    NEEDS_MANUAL_GRADE,
+    NOT_GRADED,
+    UNFINISHED,
+    collect_grade_rows,
+)
 from coursekit.results import (
     Flag,
     FlagKind,
@@ -169,6 +176,17 @@ def submission_flags(
                     FlagKind.FAILED,
                     "in the gradebook, but autograde wrote no notebook: nbgrader failed on it "
                     f"(see `course autograde {assignment_id} --student {row.student_id}`)",
+                )
+            )
+        elif row.status == UNFINISHED:
+            flags.append(
+                Flag(
+                    row.student_id,
+                    row.notebook_id,
+                    FlagKind.FAILED,
+                    "grading unfinished: a run was stopped while grading it (or is grading it "
+                    "now), so its grades are not final; the next `course autograde "
+                    f"{assignment_id}` undoes what it wrote and grades it again first",
                 )
             )
         elif row.status == NOT_GRADED:
