@@ -10,6 +10,7 @@ noticed (the connect is refused) and replaced under a lock file.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import hashlib
@@ -269,6 +270,10 @@ def release_leases() -> None:
         for lease in _leases.values():
             lease.close()
         _leases.clear()
+
+
+# Closed at exit rather than left to the interpreter, which warns of each unclosed socket.
+atexit.register(release_leases)
 
 
 def _drop_lease(path: Path) -> None:
