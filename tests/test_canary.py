@@ -85,6 +85,12 @@ class Policy:
     network = False
 
 
+def planted_files(course: Course) -> set[Path]:
+    """Files the canary's probe writes outside its folder, wherever they are now."""
+    folders = (course.root, Path.home(), Path("/tmp"))  # noqa: S108 (the real one)
+    return {path for folder in folders for path in folder.glob(".canary-*")}
+
+
 def failed_names(checks: list[canary.CanaryCheck]) -> set[str]:
     """The names of the failed checks."""
     return {check.name for check in checks if not check.passed}
@@ -177,6 +183,8 @@ def test_an_unconfined_kernel_stops_the_batch_before_any_student_is_graded(
         line[2:].split(":")[0] for line in str(stopped.value).splitlines() if line[:2] == "- "
     }
     assert failed >= ISOLATION_CHECKS, str(stopped.value)
+    assert "'python3' starts without the sandbox" in str(stopped.value)
+    assert "c.Execute.kernel_name = 'python3-warm'" in str(stopped.value)
     assert nbgrader_ops.read_scores(course, TINY_ASSIGNMENT, "alice") == ()
     canary_folder = course.autograded_dir(TINY_ASSIGNMENT, canary.CANARY_STUDENT)
     assert not canary_folder.parent.exists(), "the canary's folder was left behind"
@@ -211,9 +219,26 @@ def test_opting_out_is_logged_and_still_proves_the_kernel_grades(
     course = with_config(
         with_kernel(released_tiny_course, light_kernel), "c.CourseKit.sandbox_enabled = False"
     )
+    before = planted_files(course)
     with caplog.at_level(logging.WARNING):
         result = canary.run_canary(course, TINY_ASSIGNMENT)
     assert not result.failed and not result.sandbox_enabled
+    assert planted_files(course) == before, "the unconfined canary left its writes behind"
     names = {check.name for check in result.checks}
     assert "correct answer gets full marks" in names and not ISOLATION_CHECKS & names
     assert "c.CourseKit.sandbox_enabled = False" in caplog.text
+
+
+def test_a_sandbox_that_cannot_be_set_up_stops_the_batch_naming_the_mechanism(
+    released_tiny_course: Course,
+    light_kernel: str,  # noqa: F811 (the fixture)
+) -> None:
+    course = with_config(
+        with_kernel(released_tiny_course, light_kernel),
+        "c.CourseKit.sandbox_cgroup_root = '/nonexistent/cgroup'",
+    )
+    submit_reference(course)
+    with pytest.raises(CourseError, match="kernel starts: .*cgroup_memory") as stopped:
+        autograde_assignment(course, TINY_ASSIGNMENT)
+    assert "c.CourseKit.sandbox_enabled = False" in str(stopped.value)
+    assert nbgrader_ops.read_scores(course, TINY_ASSIGNMENT, "alice") == ()

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_notebook
 from sqlalchemy.engine import make_url
@@ -32,6 +33,7 @@ from sqlalchemy.engine import make_url
 from coursekit import nbgrader_ops
 from coursekit.course import Course
 from coursekit.errors import CourseError
+from coursekit.warm import COLD_KERNEL_NAME, KERNEL_NAME, PROVISIONER_NAME
 from coursekit.warm.confinement import OPT_OUT, policy_of, warn_if_disabled
 
 CANARY_STUDENT = ".coursekit-canary"  # its folder: autograded/<this>/<assignment>, removed after
@@ -101,6 +103,7 @@ class CanaryResult:
     kernel_name: str
     sandbox_enabled: bool
     checks: tuple[CanaryCheck, ...]
+    kernel_sandboxed: bool = True  # its kernelspec launches through coursekit's provisioner
 
     @property
     def failed(self) -> tuple[CanaryCheck, ...]:
@@ -145,9 +148,15 @@ def failure_message(course: Course, result: CanaryResult) -> str:
         f"canary notebook, run in kernel {result.kernel_name!r} as a student's would be, "
         "failed these checks:"
     ]
+    if not result.kernel_sandboxed:
+        lines.append(
+            f"Kernel {result.kernel_name!r} starts without the sandbox (its kernelspec does not "
+            f"use the {PROVISIONER_NAME} provisioner): set c.Execute.kernel_name = "
+            f"{KERNEL_NAME!r} (or {COLD_KERNEL_NAME!r}) in {course.config_file}."
+        )
     for check in result.failed:
         lines.append(f"- {check.name}: {check.detail}")
-        if check.fix:
+        if check.fix and result.kernel_sandboxed:
             lines.append(f"  fix: {check.fix}")
     if result.sandbox_enabled:
         lines.append(
@@ -162,6 +171,7 @@ def run_canary(course: Course, assignment_id: str) -> CanaryResult:
     policy = policy_of(course.config)
     warn_if_disabled(policy)
     kernel_name = str(course.config.get("Execute", {}).get("kernel_name", "python3"))
+    sandboxed = uses_coursekit_provisioner(kernel_name)
     workdir = course.autograded_dir(assignment_id, CANARY_STUDENT)
     with pseudo_student_folder(workdir), listening_socket() as port:
         targets = canary_targets(course, assignment_id, workdir, port)
@@ -176,7 +186,7 @@ def run_canary(course: Course, assignment_id: str) -> CanaryResult:
                 "error above; `.venv/bin/python -m coursekit.warm install` reinstalls the "
                 "kernelspec",
             )
-            return CanaryResult(assignment_id, kernel_name, policy.enabled, (started,))
+            return CanaryResult(assignment_id, kernel_name, policy.enabled, (started,), sandboxed)
         checks = [CanaryCheck("kernel starts", True, "started and ran every cell")]
         checks.append(grading_check(executed))
         seen = probe_report(executed)
@@ -184,7 +194,17 @@ def run_canary(course: Course, assignment_id: str) -> CanaryResult:
             checks.append(CanaryCheck("canary reports", False, "the probe cell printed no report"))
         else:
             checks.extend(isolation_checks(targets, seen, enforce=policy.enabled, policy=policy))
-    return CanaryResult(assignment_id, kernel_name, policy.enabled, tuple(checks))
+    return CanaryResult(assignment_id, kernel_name, policy.enabled, tuple(checks), sandboxed)
+
+
+def uses_coursekit_provisioner(kernel_name: str) -> bool:
+    """Whether the kernelspec launches through coursekit's provisioner (True if unknown)."""
+    try:
+        spec = KernelSpecManager().get_kernel_spec(kernel_name)
+    except NoSuchKernel:  # the canary's first check says so
+        return True
+    provisioner = spec.metadata.get("kernel_provisioner", {}).get("provisioner_name")
+    return bool(provisioner == PROVISIONER_NAME)
 
 
 @contextlib.contextmanager
@@ -332,16 +352,17 @@ def isolation_checks(
     """Judge what the probe saw against the real file system, ports and process table."""
     checks = [own_folder_check(seen)]
     if not enforce:
+        # Opted out: nothing is judged, but the canary leaves nothing behind either.
         left = seen.get("left_running")
         if isinstance(left, int):
             with contextlib.suppress(ProcessLookupError):
-                os.kill(
-                    left, signal.SIGKILL
-                )  # the opt-out still gets no process left behind by the canary
+                os.kill(left, signal.SIGKILL)
+        for path in targets.write.values():
+            path.unlink(missing_ok=True)
         checks.append(CanaryCheck("sandbox", True, f"disabled by {OPT_OUT}: nothing checked"))
         return checks
-    fix_hidden = "add the path to c.CourseKit.sandbox_hidden_paths, and check the sandbox "
-    fix_hidden += "mechanisms (python -m coursekit.sandbox --probe)"
+    fix_hidden = "add the path to c.CourseKit.sandbox_hidden_paths (and see the fork server's "
+    fix_hidden += "log: README, Warm kernels)"
     for name, path in targets.read.items():
         leaked = read_leak(path, seen["read"].get(name, {}), targets.workdir)
         checks.append(
