@@ -2,7 +2,8 @@
 
 It needs no course and no nbgrader_config.py: a student runs it on the notebook they worked in
 (a Colab download in ~/Downloads, say). It executes a copy of the notebook top to bottom in a
-fresh kernel with nbgrader's own Execute step, errors and all, as validate and autograde do.
+fresh kernel with autograde's own Execute step (coursekit.execution.ContainedExecute): a
+kernel that dies costs only its cell, stderr noise in a passing test costs nothing.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-# nbgrader_ops takes a Course, and a check has none: this module runs nbgrader's Execute on a
+# nbgrader_ops takes a Course, and a check has none: this module runs autograde's Execute on a
 # config of its own instead (the only other module that imports nbgrader).
 from nbgrader import utils as nbgrader_utils
-from nbgrader.preprocessors import ClearOutput, Execute
+from nbgrader.preprocessors import ClearOutput
 from traitlets.config import Config
 
 from coursekit import cells
 from coursekit.errors import CourseError
+from coursekit.execution import ContainedExecute
 from coursekit.results import CellCheck, CheckStatus, NotebookCheck
 
 # As long as grading allows (nbgrader_config.py): nbgrader's default of 30 s would fail a
@@ -104,14 +106,16 @@ def execute_as_validate(
         if progress is not None and cell.cell_type == "code":
             progress(next(started), total)
 
-    executor = Execute(config=config, on_cell_start=on_cell_start)
+    # The grader's Execute step, so that a check passes and fails as grading will: a dead
+    # kernel or a cell that will not stop ends the run there (executor.stopped says why).
+    executor = ContainedExecute(config=config, on_cell_start=on_cell_start)
     try:
         with nbgrader_utils.setenv(NBGRADER_VALIDATING="1", NBGRADER_EXECUTION="validate"):
             executor.preprocess(executed, {"metadata": {"path": str(cwd)}})
-    except Exception as error:  # a dead kernel stops the run; what ran is still reported
+    except Exception as error:  # a kernel that cannot start, say; what ran is still reported
         first_line = (str(error).strip().splitlines() or [""])[0]
         return executed, f"{type(error).__name__}: {first_line}"
-    return executed, ""
+    return executed, executor.stopped or ""
 
 
 def check_test(test: NotebookNode, above: list[NotebookNode], stopped: str) -> CellCheck:
@@ -164,18 +168,11 @@ def errored_cell_above(above: list[NotebookNode]) -> str:
 
 
 def failure_message(test: NotebookNode) -> str:
-    """Why a test cell lost points: its error line, what it wrote to stderr, or partial credit."""
+    """Why a test cell lost points: its error line, or partial credit."""
+    # Never stderr alone: a test that raised nothing keeps its points, as in grading.
     error = first_error(test)
     if error is not None:
         return f"{error.ename}: {error.evalue}".strip().rstrip(":")
-    stderr = "".join(
-        out.get("text", "")
-        for out in test.get("outputs", [])
-        if out.output_type == "stream" and out.name == "stderr"
-    ).strip()
-    if stderr:
-        # nbgrader scores a test cell that writes to stderr 0, warnings included.
-        return f"wrote to stderr, which grading counts as a failure: {stderr.splitlines()[0]}"
     return "partial credit: passed some but not all of its checks"
 
 
