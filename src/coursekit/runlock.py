@@ -127,7 +127,8 @@ def one_run_per_course(function: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(function)
     def holding(*args: P.args, **kwargs: P.kwargs) -> R:
-        course_root = args[0].root  # type: ignore[attr-defined]
+        course = args[0] if args else kwargs["course"]
+        course_root = course.root  # type: ignore[attr-defined]
         notice = kwargs.get("notice")
         with hold_run_lock(course_root, command_line(), notice):  # type: ignore[arg-type]
             return function(*args, **kwargs)
