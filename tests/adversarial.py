@@ -21,6 +21,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,7 @@ from adversarial_course import (
     Context,
     build_course,
     load_attacks,
+    suite_config,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -76,11 +78,18 @@ class SuiteResult:
         )
 
 
-def run_suite(workdir: Path, attacks_dir: Path = ATTACKS_DIR) -> SuiteResult:
+# The control run (`--no-sandbox`): the same cohort with the sandbox turned off, the one way
+# nbgrader_config.py can; the attacks it contained must then show as not contained.
+SANDBOX_OFF = "\nc.CourseKit.sandbox_enabled = False  # adversarial control run\n"
+
+
+def run_suite(
+    workdir: Path, attacks_dir: Path = ATTACKS_DIR, extra_config: str = ""
+) -> SuiteResult:
     """Build the adversarial course in workdir, autograde it once, check every expectation."""
     started = time.monotonic()
     attacks = load_attacks(attacks_dir)
-    context = Context(token=secrets.token_hex(8))
+    context = Context(token=secrets.token_hex(8), config_text=suite_config(extra_config))
     with listening_socket() as (listener, port):
         context = dataclasses.replace(context, port=port)
         course = build_course(workdir / "course", attacks, context)
@@ -149,21 +158,26 @@ def autograde_cohort(course_root: Path, context: Context) -> tuple[dict[str, Any
     warm_dir = Path(tempfile.mkdtemp(prefix="adv-"))
     env = {**os.environ, "COURSEKIT_WARM_DIR": str(warm_dir)}
     command = [sys.executable, __file__, "autograde", str(course_root), str(report_file)]
-    # Its own session: whatever the grading leaves behind can be found and stopped.
-    process = subprocess.Popen(
-        command,
-        env=env,
-        cwd=course_root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(timeout=AUTOGRADE_LIMIT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, 9)
-        output, _ = process.communicate()
-    text = output.decode("utf-8", "replace")
+    log_file = course_root.parent / "autograde_output.txt"
+    # Output to a file, not a pipe: a process the grading leaves behind keeps a pipe open, and
+    # the run must end when `course autograde` ends. Its own session: what it leaves behind
+    # can be found and stopped.
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=course_root,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            process.wait(timeout=AUTOGRADE_LIMIT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    text = log_file.read_text(errors="replace")
     report = json.loads(report_file.read_text()) if report_file.is_file() else {"outcomes": []}
     shutil.rmtree(warm_dir, ignore_errors=True)
     return report, process.returncode, text
@@ -213,7 +227,7 @@ def print_result(result: SuiteResult, attacks: list[Attack]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """`adversarial.py [--keep DIR]`: run the suite; `adversarial.py autograde ROOT JSON`: tap."""
+    """`adversarial.py [--keep DIR] [--no-sandbox]`: the suite; `... autograde ROOT JSON`: tap."""
     if argv[:1] == ["autograde"]:
         return tapped_autograde(argv[1], argv[2])
     keep = Path(argv[argv.index("--keep") + 1]) if "--keep" in argv else None
@@ -221,7 +235,7 @@ def main(argv: list[str]) -> int:
     if keep:
         shutil.rmtree(keep, ignore_errors=True)
         keep.mkdir(parents=True)
-    result = run_suite(workdir)
+    result = run_suite(workdir, extra_config=SANDBOX_OFF if "--no-sandbox" in argv else "")
     print_result(result, load_attacks(ATTACKS_DIR))
     if not keep:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -17,10 +17,8 @@ from typing import Any
 import psutil
 from adversarial_course import (
     ASSIGNMENT,
-    CONFIG_OVERRIDES,
     HONEST,
     NOTEBOOK,
-    REPO_ROOT,
     Attack,
     Context,
     source_points,
@@ -217,10 +215,18 @@ def check_attack(attack: Attack, evidence: Evidence) -> Iterator[str]:
     for pattern in expect.get("flags", []):
         if not any(re.search(pattern, flag) for flag in flags):
             yield f"no flag matching {pattern!r} (flags: {list(flags) or 'none'})"
-    for left in evidence.leftovers.get(student_id, ()) + evidence.leftovers.get(attack.name, ()):
-        yield f"a process left running: {left}"
+    yield from left_running(
+        evidence.leftovers.get(student_id, ()) + evidence.leftovers.get(attack.name, ())
+    )
     for invariant in expect.get("invariants", []):
         yield from check_invariant(attack, invariant, evidence)
+
+
+def left_running(processes: tuple[str, ...]) -> Iterator[str]:
+    """One failure naming how many processes were left running, and the first few."""
+    if processes:
+        shown = "; ".join(processes[:3])
+        yield f"{len(processes)} processes left running after the run, e.g. {shown}"
 
 
 def check_cells(student_id: str, expected: Mapping[str, str], evidence: Evidence) -> Iterator[str]:
@@ -258,8 +264,7 @@ def check_invariant(attack: Attack, invariant: Mapping[str, Any], evidence: Evid
             yield f"{path} was created"
             path.unlink(missing_ok=True)  # markers outside the course are removed
     elif kind == "config_unchanged":
-        written = (REPO_ROOT / "nbgrader_config.py").read_text() + CONFIG_OVERRIDES
-        if (root / "nbgrader_config.py").read_text() != written:
+        if (root / "nbgrader_config.py").read_text() != evidence.context.config_text:
             yield "nbgrader_config.py was changed"
     elif kind == "max_file_mb":
         # The course tree, and what the attacks name with the run's token in the shared /tmp.
@@ -300,5 +305,4 @@ def check_honest(student_id: str, evidence: Evidence) -> Iterator[str]:
     yield from check_cells(student_id, expected, evidence)
     if not evidence.autograded_notebook(student_id).is_file():
         yield "no autograded notebook"
-    for left in evidence.leftovers.get(student_id, ()):
-        yield f"a process left running: {left}"
+    yield from left_running(evidence.leftovers.get(student_id, ()))

@@ -44,6 +44,9 @@ class Context:
 
     token: str
     port: int = 0
+    # The course's nbgrader_config.py: the repo's, read once when the run starts (others may
+    # edit the repo's meanwhile), with the suite's change and any extra lines appended.
+    config_text: str = ""
 
     @property
     def secrets(self) -> dict[str, str]:
@@ -61,6 +64,11 @@ class Context:
             .replace("{{TOKEN}}", self.token)
             .replace("{{ATTACK}}", attack)
         )
+
+
+def suite_config(extra: str = "") -> str:
+    """The repo's nbgrader_config.py now, with the suite's change and extra lines appended."""
+    return (REPO_ROOT / "nbgrader_config.py").read_text() + CONFIG_OVERRIDES + extra
 
 
 @dataclasses.dataclass(frozen=True)
@@ -239,8 +247,7 @@ def write_course(root: Path, context: Context) -> Course:
     """The course folder: the repo's config (cell timeout shortened), both notebooks released."""
     (root / "source" / ASSIGNMENT).mkdir(parents=True)
     (root / "gradebook").mkdir()
-    config = (REPO_ROOT / "nbgrader_config.py").read_text() + CONFIG_OVERRIDES
-    (root / "nbgrader_config.py").write_text(config)
+    (root / "nbgrader_config.py").write_text(context.config_text)
     source = source_notebook(context.secrets["hidden_tests"])
     nbformat.write(source, root / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     nbformat.write(
