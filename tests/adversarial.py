@@ -97,7 +97,11 @@ def run_suite(
         report, exit_code, output = autograde_cohort(course.root, context)
         autograde_seconds = time.monotonic() - graded_at
         connections = accepted_connections(listener)
-    keepers = [a.student_id for a in attacks if any("secret_absent" in i for i in invariants(a))]
+    keepers = [
+        a.student_id
+        for a in attacks
+        if any(key.startswith("secret_absent") for i in invariants(a) for key in i)
+    ]
     evidence = Evidence.gather(course, report, output, connections, context, keepers)
     results = {attack.name: tuple(check_attack(attack, evidence)) for attack in attacks}
     honest = {sid: tuple(check_honest(sid, evidence)) for sid in HONEST}

@@ -258,6 +258,10 @@ def check_invariant(attack: Attack, invariant: Mapping[str, Any], evidence: Evid
         for place in SECRET_PLACES[value]:
             if secret in evidence.place_text(student_id, place):
                 yield f"the {value} secret reached the student's {place}"
+    elif kind == "secret_absent_from_feedback":
+        # For secrets the instructor may see in the autograded notebook, never the student.
+        if evidence.context.secrets[value].encode() in evidence.place_text(student_id, "feedback"):
+            yield f"the {value} secret reached the student's feedback"
     elif kind == "not_created":
         path = expand(evidence.context.fill(value, attack.name), root)
         if path.exists() or path.is_symlink():
