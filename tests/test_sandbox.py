@@ -71,7 +71,8 @@ def course(disk_folder: Path) -> Path:
         "gradebook/gradebook.db": "SQLite format 3\0 grades",
         "nbgrader_config.py": "c = get_config()\n",
         "submitted/other_student/ps1/arith.ipynb": "bob's answers",
-        "autograded/alice/ps1/arith.ipynb": "alice's notebook",
+        "autograded/alice/ps1/arith.ipynb": f"alice's notebook with the hidden tests: {SECRET}",
+        "autograded/alice/ps1/data/Copy of arith.IPYNB": SECRET,
         "autograded/alice/ps1/data/points.csv": "x,y\n1,2\n",
     }
     for name, text in files.items():
@@ -201,7 +202,9 @@ def test_student_cannot_read_course_secrets(
             "root_file": attempt(read(root_file)),
             "symlink_in_submission": attempt(read(workdir / "link_to_gradebook")),
             "list_course": attempt(lambda: sorted(os.listdir(course))),
+            # nbgrader runs the graded notebook in this folder, hidden tests restored in it
             "own_notebook": attempt(read(Path("arith.ipynb"))),  # relative to the workdir
+            "notebook_below": attempt(read(Path("data/Copy of arith.IPYNB"))),
             "own_data": attempt(read(Path("data/points.csv"))),
             "uid": os.getuid(),
             "pid": os.getpid(),
@@ -214,7 +217,7 @@ def test_student_cannot_read_course_secrets(
     assert report["symlink_in_submission"] in {"ENOENT", "EACCES"}
     assert report["list_course"] == "EACCES"
     assert report["grader_keyring"] is False  # its keys (a Kerberos ticket, say) out of reach
-    assert report["own_notebook"] == "ok:alice's notebook"
+    assert report["own_notebook"] == report["notebook_below"] == "ENOENT"
     assert report["own_data"] == "ok:x,y\n1,2\n"
     assert report["uid"] == policy.kernel_uid(report["pid"]) != 0
 

@@ -254,6 +254,42 @@ def test_sandboxed_kernels_grade_the_tiny_course_as_unconfined_stock_nbgrader(
     assert "unconfined" not in logs
 
 
+READ_OWN_NOTEBOOK = """\
+def add(a, b):
+    return a + b
+try:
+    with open('arith.ipynb') as handle:
+        print('hidden tests seen:', 'hidden add check' in handle.read())
+except OSError as error:
+    print('notebook:', type(error).__name__)
+"""
+
+
+def test_the_graded_notebook_with_its_hidden_tests_is_not_in_the_kernels_folder(
+    course: Course,
+) -> None:
+    """nbgrader writes the notebook with its hidden tests restored into the folder it runs it
+    in: the kernel's private copy of that folder leaves notebooks out."""
+    submit(
+        course,
+        "alice",
+        solution_answers(tiny_source_notebook()) | {"add_answer": READ_OWN_NOTEBOOK},
+    )
+    report = autograde_assignment(course, TINY_ASSIGNMENT, ["alice"])
+    assert [outcome.status.value for outcome in report.outcomes] == ["graded"]
+    graded = nbformat.read(
+        course.autograded_dir(TINY_ASSIGNMENT, "alice") / f"{TINY_NOTEBOOK}.ipynb", 4
+    )
+    assert "hidden add check" in "".join(cell.source for cell in graded.cells)  # it was there
+    printed = "".join(
+        output_text(output)
+        for cell in graded.cells
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "add_answer"
+        for output in cell.outputs
+    )
+    assert printed.strip() == "notebook: FileNotFoundError"
+
+
 # How the channels and the confinement are plumbed.
 
 

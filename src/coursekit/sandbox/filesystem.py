@@ -1,7 +1,8 @@
 """The kernel's view of the files, built in its own mount namespace: hidden paths under empty
 read-only covers, fresh size-capped /tmp, /var/tmp and /dev/shm, the Python installation
 re-exposed read-only, the kernel folder read-write, and the working directory replaced by a
-size-capped private copy at the same absolute path. Nothing here changes the grader's view.
+size-capped private copy at the same absolute path, without its notebooks (the graded one
+holds the hidden tests). Nothing here changes the grader's view.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from coursekit.sandbox import linux
 from coursekit.sandbox.policy import SandboxError, SandboxPolicy
 
 MIB = 1 << 20
+NOTEBOOK_SUFFIX = ".ipynb"  # never copied into the kernel's working copy (see _walk)
 BLOCK = 4096
 SCRATCH_PATHS = ("/tmp", "/var/tmp", "/dev/shm")  # world-writable: each kernel gets its own
 COVER_MODE = 0o711  # traversable to what is re-exposed below, not listable
@@ -184,8 +186,15 @@ def copy_tree(source_fd: int, target: Path, owner: tuple[int, int]) -> None:
 
 
 def _walk(dir_fd: int) -> Iterator[tuple[str, os.stat_result, int | None]]:
-    """Each entry's name, lstat and, for a folder, an open descriptor (closed after the step)."""
+    """Each entry's name, lstat and, for a folder, an open descriptor (closed after the step).
+
+    Notebooks are left out, at any depth: the one being graded holds the hidden tests (nbgrader
+    writes it into this folder with them restored, then runs it here), and a student's code
+    must not read them. The kernel gets each cell's code from the grader, never from the file.
+    """
     for name in sorted(os.listdir(dir_fd)):
+        if name.lower().endswith(NOTEBOOK_SUFFIX):
+            continue
         info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         if not stat.S_ISDIR(info.st_mode):
             yield name, info, None
