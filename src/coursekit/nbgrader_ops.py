@@ -18,12 +18,12 @@ from nbgrader import utils as nbgrader_utils
 from nbgrader.api import Gradebook, MissingEntry, SubmittedNotebook
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import Execute
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
 from coursekit.errors import NbgraderError
+from coursekit.execution import ContainedExecute
 from coursekit.results import CellScore, NotebookScore, StudentInfo
 
 if TYPE_CHECKING:  # course.py imports this module to resolve its layout
@@ -221,10 +221,11 @@ def _notebook_score(
 
 
 def execute_notebook(course: Course, nb: NotebookNode, cwd: Path) -> NotebookNode:
-    """A copy of nb executed as `nbgrader validate` does: its Execute step, the course config."""
+    """A copy of nb executed as autograde executes it (its Execute step, the course config), in
+    `nbgrader validate`'s environment: the release proof and the canary score like grading."""
     executed = copy.deepcopy(nb)
     with nbgrader_utils.setenv(NBGRADER_VALIDATING="1", NBGRADER_EXECUTION="validate"):
-        executor = Execute(config=course.config)
+        executor = ContainedExecute(config=course.config)
         executed, _ = executor.preprocess(executed, {"metadata": {"path": str(cwd)}})
     return executed
 
