@@ -105,6 +105,17 @@ class Evidence:
         """The student's outcome as the run reported it (reason, problems, flags, log tail)."""
         return json.dumps(self.outcomes.get(student_id, {}), ensure_ascii=False)
 
+    def reasons_text(self, student_id: str) -> str:
+        """What the run said about the student: reason, problems, crashes, log tail, outputs.
+
+        Not the outcome's ids: a reason must not be found in the student's own name.
+        """
+        outcome = self.outcomes.get(student_id, {})
+        said = [outcome.get("reason", ""), outcome.get("log_tail", "")]
+        said += [p.get("reason", "") for p in outcome.get("problems", ())]
+        said += [c.get("reason", "") for c in outcome.get("crashes", ()) or ()]
+        return "\n".join([*said, self.outputs_text(student_id)])
+
     def place_text(self, student_id: str, place: str) -> bytes:
         """The bytes of one place a secret must not reach."""
         autograded = self.course.autograded_dir(ASSIGNMENT, student_id)
@@ -207,7 +218,7 @@ def check_attack(attack: Attack, evidence: Evidence) -> Iterator[str]:
             yield "a rejected first submission has rows in the gradebook"
         if evidence.course.autograded_dir(ASSIGNMENT, student_id).exists():
             yield "a rejected submission has an autograded folder"
-    said = evidence.outcome_text(student_id) + evidence.outputs_text(student_id)
+    said = evidence.reasons_text(student_id)
     for pattern in expect.get("reasons", []):
         if not re.search(pattern, said):
             yield f"no reason matching {pattern!r} in the outcome or the notebook's outputs"
