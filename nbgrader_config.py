@@ -88,7 +88,9 @@ c.Autograde.autograde_preprocessors = [
 
 # Students read their feedback while they may still resubmit: keep hidden tests hidden there.
 # nbgrader's ClearHiddenTests drops the hidden region from each test cell's source; before it,
-# coursekit's step shortens tracebacks, which quote the failing hidden line and its neighbours.
+# coursekit's step shortens tracebacks, which quote the failing hidden line and its neighbours,
+# and removes any output line that quotes a hidden line (student code can print the source of
+# the cells that run after it).
 # `course feedback ASSIGNMENT --show-hidden-tests` turns both off for that run only (after the
 # deadline, say), with ClearHiddenTests.enabled and HideHiddenTestTracebacks.enabled = False.
 c.GenerateFeedback.preprocessors = [
