@@ -25,12 +25,14 @@ def suite(
     """The cohort built, autograded once and checked; the summary line goes to the terminal."""
     result = run_suite(tmp_path_factory.mktemp("adversarial"))
     yield result
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(
-            f"adversarial suite: {result.summary_line()} "
-            f"(autograde {result.autograde_seconds:.0f} s, suite {result.total_seconds:.0f} s)"
-        )
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # teardown output is captured otherwise
+            reporter.write_line(
+                f"\nadversarial suite: {result.summary_line()} "
+                f"(autograde {result.autograde_seconds:.0f} s, suite {result.total_seconds:.0f} s)"
+            )
 
 
 def attack_param(attack) -> object:
