@@ -81,6 +81,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
+    # nbgrader cuts a cell's streams to 1000 lines, but one line can be 30 MB: each output's
+    # text is cut to 100 000 characters too (src/coursekit/output_limits.py; grades unchanged).
+    "coursekit.output_limits.LimitOutputCharacters",
     "coursekit.gradebook_writes.SaveAutoGradesPerNotebook",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
