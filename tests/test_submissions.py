@@ -59,6 +59,14 @@ def flip_grade_flag(nb: NotebookNode, grade_id: str) -> NotebookNode:
     return nb
 
 
+def strip_nbgrader_metadata(nb: NotebookNode) -> NotebookNode:
+    """The cells pasted into a new notebook: the same sources, no nbgrader metadata."""
+    stripped = copy.deepcopy(nb)
+    for cell in stripped.cells:
+        cell.metadata.pop("nbgrader", None)
+    return stripped
+
+
 def as_json_bytes(data: object) -> bytes:
     """Any JSON value as file content."""
     return json.dumps(data).encode()
@@ -104,6 +112,10 @@ FATAL_CASES: dict[str, tuple[Breaker, list[str]]] = {
     "duplicated_grade_id": (
         lambda ref: {TINY_NOTEBOOK: duplicate_cell(ref, "add_is_sum")},
         ["add_is_sum", "more than once"],
+    ),
+    "nbgrader_metadata_stripped": (
+        lambda ref: {TINY_NOTEBOOK: strip_nbgrader_metadata(ref)},
+        ["no cell carries nbgrader metadata", "fresh copy of the release"],
     ),
     "grade_flag_flipped": (
         lambda ref: {TINY_NOTEBOOK: flip_grade_flag(ref, "add_is_sum")},
@@ -188,3 +200,30 @@ def test_written_notebook_round_trips(released_tiny_course: Course) -> None:
         released_tiny_course, TINY_ASSIGNMENT, "bob", {TINY_NOTEBOOK: ref}
     )
     assert nbformat.read(folder / f"{TINY_NOTEBOOK}.ipynb", as_version=4) == ref
+
+
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [
+        ("grades.db", "../../../gradebook/gradebook.db"),  # beside the notebook
+        (f"{TINY_NOTEBOOK}.ipynb", f"../../../source/{TINY_ASSIGNMENT}/{TINY_NOTEBOOK}.ipynb"),
+        ("data", "../../../source"),  # a folder
+    ],
+)
+def test_a_symbolic_link_in_a_submission_is_fatal_naming_it(
+    released_tiny_course: Course, name: str, target: str
+) -> None:
+    """nbgrader would copy what a link points to with the grader's rights, past the sandbox."""
+    course = released_tiny_course
+    cohort.write_submission(
+        course, TINY_ASSIGNMENT, "mallory", {TINY_NOTEBOOK: reference_notebook(course)}
+    )
+    folder = course.submitted_dir(TINY_ASSIGNMENT, "mallory")
+    (folder / name).unlink(missing_ok=True)
+    (folder / name).symlink_to(target)
+    assert (folder / name).exists()  # the link leads to a real instructor's file
+    problems = inspect_submission(
+        course, TINY_ASSIGNMENT, "mallory", read_release(course, TINY_ASSIGNMENT)
+    )
+    assert [p.severity for p in problems] == [Severity.FATAL]
+    assert "symbolic links" in problems[0].reason and f"{name} -> {target}" in problems[0].reason

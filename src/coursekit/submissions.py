@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import warnings
 from collections import Counter
 from collections.abc import Mapping
@@ -66,6 +67,9 @@ def inspect_submission(
     folder = course.submitted_dir(assignment_id, student_id)
     if not folder.is_dir():
         return (fatal("*", f"no submission folder {folder} for student {student_id!r}"),)
+    links = symbolic_links(folder)
+    if links:
+        return (fatal("*", symbolic_links_reason(folder, links)),)
     handed_in = sorted(p.name for p in folder.iterdir() if p.suffix == ".ipynb")
     if not handed_in:
         return (fatal("*", f"no notebook in {folder}: nothing to grade for {student_id!r}"),)
@@ -77,6 +81,29 @@ def inspect_submission(
         else:
             problems.extend(compare_with_release(notebook_id, loaded, release_nb))
     return tuple(problems)
+
+
+def symbolic_links(folder: Path) -> list[Path]:
+    """Every symbolic link below folder (not followed), sorted."""
+    return sorted(
+        Path(root, name)
+        for root, dirs, files in os.walk(folder)
+        for name in (*dirs, *files)
+        if Path(root, name).is_symlink()
+    )
+
+
+def symbolic_links_reason(folder: Path, links: list[Path]) -> str:
+    """Why a submission holding symbolic links is not graded, naming each link and its target."""
+    # nbgrader copies a submission with the grader's rights, following links: a link to the
+    # gradebook or the instructor's notebook would put them into the graded folder, past the
+    # sandbox, and a linked notebook would be graded as the student's. No editor or LMS
+    # download makes links, so refuse them instead of guessing which are harmless.
+    named = ", ".join(f"{link.relative_to(folder)} -> {os.readlink(link)}" for link in links)
+    return (
+        f"the submission holds symbolic links ({named}); nbgrader would copy what they point "
+        "to with the grader's rights. Hand in the files themselves"
+    )
 
 
 def load_notebook(
@@ -161,6 +188,17 @@ def compare_with_release(
     released = {cells.grade_id(c): c for c in release_nb.cells if cells.grade_id(c) is not None}
     tagged = [c for c in submitted.cells if cells.grade_id(c) is not None]
     problems: list[SubmissionProblem] = []
+    if released and not tagged:
+        # Cells copied into a new notebook lose nbgrader's metadata: nbgrader 0.9.6 then fails
+        # on the first answer it looks for (KeyError), and nothing of the work would be graded.
+        return [
+            fatal(
+                notebook_id,
+                "no cell carries nbgrader metadata (were the cells copied into a new "
+                "notebook?); nbgrader cannot tell the answers apart. Paste the answers into "
+                "a fresh copy of the release notebook and hand that in",
+            )
+        ]
 
     counts = Counter(cells.grade_id(c) for c in tagged)
     duplicated = sorted(gid for gid, n in counts.items() if n > 1)
