@@ -504,7 +504,10 @@ def test_a_rebound_allclose_scores_zero_and_is_flagged(checked: Graded) -> None:
 
 
 @pytest.mark.slow
-def test_an_always_equal_object_is_flagged(checked: Graded) -> None:
+def test_an_always_equal_object_scores_zero_and_is_flagged(checked: Graded) -> None:
+    # The rigged-comparison probe fails: no test of the notebook can be trusted.
+    assert set(checked.auto("always_equal").values()) == {0}
+    assert SuspicionKind.UNTRUSTED_VERDICT in checked.kinds("always_equal")
     assert SuspicionKind.RIGGED_COMPARISON in checked.kinds("always_equal")
     (rigged,) = [
         s

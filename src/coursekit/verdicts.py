@@ -199,6 +199,10 @@ def probe_sources(uses_numpy: bool) -> list[tuple[str, str, str]]:
     found.append(
         ("the check that no library function was replaced", token, provenance_check(token))
     )
+    token = secrets.token_hex(8)
+    found.append(
+        ("the check that no class of the notebook equals anything", token, rigged_check(token))
+    )
     SECURE.shuffle(found)
     return found
 
@@ -255,6 +259,55 @@ def provenance_check(token: str) -> str:
         "found": f"_verdict_{secrets.token_hex(4)}",
     }
     return PROVENANCE.format(token=token, **names).lstrip("\n")
+
+
+# Kernel-side code of the rigged-comparison probe: a class the notebook defined whose __eq__
+# says yes (or __ne__ says no) to a fresh object of a class it cannot know is rigged, the
+# way `__eq__ = lambda self, other: True` passes `assert answer == expected`. Called on an
+# instance made without __init__: an honest __eq__ compares fields it then lacks (an
+# AttributeError) or returns NotImplemented for a stranger, as dataclasses do.
+RIGGED = """
+def {walk}():
+    import types
+    stranger = type("{stranger}", (), {{}})()
+    rigged = []
+    for name, value in list(globals().items()):
+        classes = [value] if isinstance(value, type) else [type(value)]
+        for cls in classes:
+            if cls.__module__ != "__main__" or cls in (type(None),):
+                continue
+            for method, says in (("__eq__", True), ("__ne__", False)):
+                function = cls.__dict__.get(method)
+                if function is None:
+                    continue
+                me = None
+                for make in (lambda: cls.__new__(cls), lambda: object.__new__(cls)):
+                    try:
+                        me = make()  # an int subclass needs int.__new__, a plain class object's
+                        break
+                    except Exception:
+                        continue
+                try:
+                    answer = function(me, stranger)
+                except Exception:
+                    continue
+                if answer is not NotImplemented and bool(answer) is says:
+                    rigged.append(cls.__qualname__ + "." + method)
+    return sorted(set(rigged))
+{found} = {walk}()
+del {walk}
+raise AssertionError({token!r} if not {found} else "rigged comparisons: " + ", ".join({found}[:8]))
+"""
+
+
+def rigged_check(token: str) -> str:
+    """A probe body that raises AssertionError(token) only if no notebook class equals anything."""
+    names = {
+        "walk": f"_verdict_{secrets.token_hex(4)}",
+        "found": f"_verdict_{secrets.token_hex(4)}",
+        "stranger": f"C{secrets.token_hex(6)}",
+    }
+    return RIGGED.format(token=token, **names).lstrip("\n")
 
 
 def probe_cell_source(bodies: list[tuple[str, str]], marker: str) -> str:
