@@ -38,17 +38,17 @@ c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelA
 c.Execute.kernel_name = "python3-warm"
 
 # Sandbox (README, "Security"): every kernel of python3-warm and python3-cold runs student code
-# confined (src/coursekit/sandbox): no network; the course folder, the gradebook, this file and
-# the homes hidden; writes only to a private, size-capped copy of its own folder and /tmp;
-# limits on memory, CPU time, processes and file size; another user (nobody), so it cannot
-# signal the grader or the fork server. When its notebook ends, every process it started is
-# killed (its cgroup). Its channels to the grader are Unix sockets (ZMQ ipc) in a folder of its
-# own, /run/coursekit-kernels/k-*, set up by the provisioner (src/coursekit/warm): this file
-# sets no c.KernelManager.transport, which would also break stock "python3" kernels (their ipc
-# paths are relative to two different folders). Before a batch, `course autograde` grades a
+# confined (src/coursekit/sandbox): no network; the course folder, the gradebook, this file and the
+# homes hidden; writes only to a private, size-capped copy of its own folder and /tmp; limits on
+# memory, CPU time, processes and file size; a user id of its own, without capabilities, so it
+# cannot signal the grader, the fork server or another kernel. When its notebook ends, every process
+# it started is killed (its cgroup). Its channels to the grader are Unix sockets (ZMQ ipc) in a
+# folder of its own, /run/coursekit-kernels/k-*, set up by the provisioner (src/coursekit/warm):
+# this file sets no c.KernelManager.transport, which would also break stock "python3" kernels (their
+# ipc paths are relative to two different folders). Before a batch, `course autograde` grades a
 # canary notebook in the configured kernel and stops, saying which check failed, if the kernel
-# cannot start or is not confined as set here (src/coursekit/canary.py). Defaults and every
-# setting: src/coursekit/sandbox/policy.py; set one with c.CourseKit.sandbox_<name>, e.g.:
+# cannot start or is not confined as set here (src/coursekit/canary.py). Defaults and every setting:
+# src/coursekit/sandbox/policy.py; set one with c.CourseKit.sandbox_<name>, e.g.:
 # c.CourseKit.sandbox_memory_mb = 2048
 # c.CourseKit.sandbox_network = False
 # The only way to grade unconfined (logged at every kernel start; the canary then checks only
