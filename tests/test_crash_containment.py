@@ -264,6 +264,25 @@ def test_cold_kernels_say_the_same_of_how_they_died(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_a_notebook_past_its_time_limit_stops_there(tmp_path: Path) -> None:
+    """Each cell within c.Execute.timeout, the whole notebook not: the cells after the limit
+    are not run, the first grade cell among them says why, what passed before is kept."""
+    slow = "import time\n\ndef square(x):\n    return x * x\n\ntime.sleep(4)"
+    limit = "\nc.ContainedExecute.notebook_timeout = 2.5\n"
+    with light_warm_kernel(tmp_path / "prefix") as kernel_name:
+        graded = grade(tmp_path / "course", kernel_name, {"slow": slow}, limit)
+    (result,) = graded.report.outcomes
+    assert result.status is Status.GRADED, result.reason
+    assert cell_scores(result) == graded.points | {"square_is_power": 0.0, "cube_is_power": 0.0}
+    nb = autograded(graded, "slow")
+    stopped = first_error(cell_by_id(nb, "square_is_power"))
+    assert stopped.ename == execution.TIMED_OUT
+    assert "ran longer than its limit of 2.5 s" in stopped.evalue
+    assert cell_by_id(nb, "square_is_power").execution_count is None  # never sent to the kernel
+    assert [crash.grade_id for crash in result.crashes] == ["square_is_power"]
+
+
+@pytest.mark.slow
 def test_interrupted_timeout_costs_only_its_cell(graded: Graded) -> None:
     result = outcome_of(graded, "loops")
     nb = autograded(graded, "loops")

@@ -28,6 +28,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader import utils as nbgrader_utils
 from nbgrader.preprocessors import Execute
+from traitlets import Float
 
 from coursekit.results import KernelCrash
 
@@ -45,6 +46,11 @@ NOT_RUN = "CellNotRunError"
 CRASHES = (KERNEL_DIED, TIMED_OUT)
 # How long a dead kernel's provisioner may take to reap it (it has exited: milliseconds).
 REAP_SECONDS = 10
+# How long a whole notebook may run (wall time, from its first cell): c.Execute.timeout bounds
+# one cell, but fifty cells of a minute each would hold a worker for most of an hour. The
+# slowest lecture 1 notebook takes about a minute on a loaded 2-core machine; 30 minutes is
+# far beyond any honest one.
+DEFAULT_NOTEBOOK_TIMEOUT_S = 1800.0
 # Put before each line of stderr moved to stdout in a grade cell that raised no error.
 STDERR_MARK = "[stderr] "
 
@@ -107,13 +113,21 @@ class ContainedExecute(Execute):
     (c.Autograde.autograde_preprocessors in nbgrader_config.py).
     """
 
+    notebook_timeout = Float(
+        DEFAULT_NOTEBOOK_TIMEOUT_S,
+        allow_none=True,
+        help="Seconds the whole notebook may run (checked before each cell; None: no limit).",
+    ).tag(config=True)
+
     stopped: str | None = None  # why the kernel is gone: later grade cells are not run
+    first_cell_started: float | None = None  # time.monotonic() of the first cell
 
     def preprocess(
         self, nb: NotebookNode, resources: Any = None, km: Any = None
     ) -> tuple[NotebookNode, Any]:
         """Execute the notebook; after a crash, record the remaining grade cells as not run."""
         self.stopped = None
+        self.first_cell_started = None
         return super().preprocess(nb, resources, km)
 
     def preprocess_cell(
@@ -126,6 +140,19 @@ class ContainedExecute(Execute):
                 cell.execution_count = None
             return cell, self.resources
         started = time.monotonic()
+        if self.first_cell_started is None:
+            self.first_cell_started = started
+        elif self._past_notebook_timeout(started) and cell.cell_type == "code":
+            where = describe_cell(cell, index)
+            self.stopped = (
+                f"the notebook ran longer than its limit of {self.notebook_timeout:g} s "
+                f"before {where}"
+            )
+            self.log.error("Execution stops: %s", self.stopped)
+            if nbgrader_utils.is_grade(cell):
+                cell.outputs = [error_output(TIMED_OUT, f"not run: {self.stopped}")]
+                cell.execution_count = None
+            return cell, self.resources
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -150,6 +177,12 @@ class ContainedExecute(Execute):
         else:
             keep_harmless_stderr(cell)
         return cell, self.resources
+
+    def _past_notebook_timeout(self, now: float) -> bool:
+        """Whether the notebook has run past notebook_timeout since its first cell."""
+        if self.notebook_timeout is None or self.first_cell_started is None:
+            return False
+        return now - self.first_cell_started > self.notebook_timeout
 
     def _give_up(self, cell: NotebookNode, ename: str, what: str, stopped: str) -> None:
         """Score this cell 0 saying what happened; the grade cells after it: not run (stopped)."""
