@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from conftest import autograded_test_points, nbgrader_cell
+from conftest import autograded_test_points, nbgrader_cell, python_notebook
 from nbformat import NotebookNode
-from nbformat.v4 import new_markdown_cell, new_notebook
+from nbformat.v4 import new_markdown_cell
 
 from coursekit import cells, cohort, nbgrader_ops
 from coursekit.course import Course, locate_course
@@ -193,13 +193,7 @@ def source_notebook(hidden_secret: str) -> NotebookNode:
             points=1,
         ),
     ]
-    nb = new_notebook(cells=cells_)
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
+    return python_notebook(cells_)
 
 
 def keras_source_notebook() -> NotebookNode:
@@ -234,13 +228,7 @@ def keras_source_notebook() -> NotebookNode:
             points=2,
         ),
     ]
-    nb = new_notebook(cells=cells_)
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
+    return python_notebook(cells_)
 
 
 def write_course(root: Path, context: Context) -> Course:

@@ -38,6 +38,17 @@ def nbgrader_cell(
     return make(source, metadata={"nbgrader": meta})
 
 
+def python_notebook(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
+    """A notebook of these cells with the Python 3 kernelspec an instructor's notebook has."""
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
 def tiny_source_notebook() -> nbformat.NotebookNode:
     """Two autograded answers with visible and hidden tests, and one manually graded answer."""
     cells = [
@@ -84,13 +95,7 @@ def tiny_source_notebook() -> nbformat.NotebookNode:
             points=1,
         ),
     ]
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
+    return python_notebook(cells)
 
 
 def write_tiny_course(root: Path) -> Path:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO_ROOT, TINY_ASSIGNMENT, nbgrader_cell
-from nbformat.v4 import new_notebook
+from conftest import REPO_ROOT, TINY_ASSIGNMENT, nbgrader_cell, python_notebook
 
 from coursekit import cli
 from coursekit.calibrate import calibrate_assignment, calibration_script
@@ -75,13 +74,7 @@ def approx_notebook() -> nbformat.NotebookNode:
             points=1,
         ),
     ]
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
+    return python_notebook(cells)
 
 
 @pytest.fixture

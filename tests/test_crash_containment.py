@@ -16,7 +16,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO_ROOT, autograded_test_points, nbgrader_cell, read_notebook
+from conftest import (
+    REPO_ROOT,
+    autograded_test_points,
+    nbgrader_cell,
+    python_notebook,
+    read_notebook,
+)
 from nbformat.v4 import new_markdown_cell, new_notebook
 from nbgrader import utils as nbgrader_utils
 from test_submissions import cell_by_id, edit_cell
@@ -59,8 +65,8 @@ def check(grade_id: str, source: str, points: int) -> nbformat.NotebookNode:
 
 def source_notebook() -> nbformat.NotebookNode:
     """Three tasks, each answer followed by its test, then a written answer."""
-    nb = new_notebook(
-        cells=[
+    return python_notebook(
+        [
             new_markdown_cell("# Powers"),
             nbgrader_cell("code", "import numpy as np", "setup", locked=True),
             answer("add_answer", "def add(a, b):\n    return a + b"),
@@ -79,12 +85,6 @@ def source_notebook() -> nbformat.NotebookNode:
             ),
         ]
     )
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
 
 
 # student_id -> the source of their square_answer cell (the second task)
