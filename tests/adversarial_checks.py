@@ -259,19 +259,25 @@ def check_cells(student_id: str, expected: Mapping[str, str], evidence: Evidence
             yield f"{grade_id}: scored {score}, expected {want} ({target})"
 
 
+def reveals(text: bytes, secret: str) -> bool:
+    """Whether text holds the secret as written, reversed or hex-encoded: a student's code
+    that leaks a hidden test encodes it so that no line quotes it as written."""
+    forms = (secret, secret[::-1], secret.encode().hex())
+    return any(form.encode() in text or form.upper().encode() in text for form in forms)
+
+
 def check_invariant(attack: Attack, invariant: Mapping[str, Any], evidence: Evidence):
     """One invariant of the attack's expected.json."""
     (kind, value), *_ = invariant.items()
     student_id = attack.student_id
     root = evidence.course.root
     if kind == "secret_absent":
-        secret = evidence.context.secrets[value].encode()
         for place in SECRET_PLACES[value]:
-            if secret in evidence.place_text(student_id, place):
+            if reveals(evidence.place_text(student_id, place), evidence.context.secrets[value]):
                 yield f"the {value} secret reached the student's {place}"
     elif kind == "secret_absent_from_feedback":
         # For secrets the instructor may see in the autograded notebook, never the student.
-        if evidence.context.secrets[value].encode() in evidence.place_text(student_id, "feedback"):
+        if reveals(evidence.place_text(student_id, "feedback"), evidence.context.secrets[value]):
             yield f"the {value} secret reached the student's feedback"
     elif kind == "not_created":
         path = expand(evidence.context.fill(value, attack.name), root)

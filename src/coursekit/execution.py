@@ -28,8 +28,9 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader import utils as nbgrader_utils
 from nbgrader.preprocessors import Execute
-from traitlets import Float
+from traitlets import Bool, Float
 
+from coursekit import kernel_hygiene
 from coursekit.results import KernelCrash
 
 if TYPE_CHECKING:
@@ -119,8 +120,16 @@ class ContainedExecute(Execute):
         help="Seconds the whole notebook may run (checked before each cell; None: no limit).",
     ).tag(config=True)
 
+    forget_test_sources = Bool(
+        True,
+        help="Whether the kernel forgets each test cell's source once it has run "
+        "(src/coursekit/kernel_hygiene.py): later student cells cannot read the hidden tests "
+        "from IPython's history, line cache or last traceback.",
+    ).tag(config=True)
+
     stopped: str | None = None  # why the kernel is gone: later grade cells are not run
     first_cell_started: float | None = None  # time.monotonic() of the first cell
+    test_digests: tuple[str, ...] = ()  # the notebook's tests, for the kernel's hygiene
 
     def preprocess(
         self, nb: NotebookNode, resources: Any = None, km: Any = None
@@ -128,6 +137,7 @@ class ContainedExecute(Execute):
         """Execute the notebook; after a crash, record the remaining grade cells as not run."""
         self.stopped = None
         self.first_cell_started = None
+        self.test_digests = tuple(kernel_hygiene.digests_of_tests(nb))
         return super().preprocess(nb, resources, km)
 
     def preprocess_cell(
@@ -142,6 +152,8 @@ class ContainedExecute(Execute):
         started = time.monotonic()
         if self.first_cell_started is None:
             self.first_cell_started = started
+            if self.forget_test_sources and self.test_digests:
+                run_sync(self._install_hygiene)()
         elif self._past_notebook_timeout(started) and cell.cell_type == "code":
             where = describe_cell(cell, index)
             self.stopped = (
@@ -177,6 +189,22 @@ class ContainedExecute(Execute):
         else:
             keep_harmless_stderr(cell)
         return cell, self.resources
+
+    async def _install_hygiene(self) -> None:
+        """Run the kernel-side hygiene silently (no history, no execution count), once."""
+        assert self.kc is not None
+        code = kernel_hygiene.hygiene_code(self.test_digests)
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        reply = await self.async_wait_for_reply(msg_id)
+        content = (reply or {}).get("content", {})
+        if content.get("status") != "ok":
+            # Said loudly, not silently skipped: the hidden tests stay readable in the kernel.
+            self.log.error(
+                "The kernel did not take coursekit's hygiene (%s: %s): later cells can read "
+                "the tests' source from its history",
+                content.get("ename", "no reply"),
+                content.get("evalue", ""),
+            )
 
     def _past_notebook_timeout(self, now: float) -> bool:
         """Whether the notebook has run past notebook_timeout since its first cell."""
