@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import gc
 import io
 import shutil
 import types
@@ -61,6 +62,9 @@ def run_in_process(
     hook(index, cell, outputs) may change what is recorded: a compromised kernel's report.
     """
     namespace = {} if namespace is None else namespace
+    # Classes an earlier test's notebook made would still be alive in this process (a kernel
+    # is a fresh one): the verdict probes walk every live class.
+    gc.collect()
     for count, (index, cell) in enumerate(
         ((i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"), start=1
     ):
@@ -192,15 +196,34 @@ def fake_numpy(**rigged: Callable) -> types.SimpleNamespace:
     return fake
 
 
-def numpy_test_notebook() -> NotebookNode:
-    """The tiny notebook with a test that compares by np.allclose, square answered wrong."""
+def square_notebook(test: str, answer: str) -> NotebookNode:
+    """The tiny notebook with its square test and square answer replaced."""
     nb = answered()
     for cell in nb.cells:
         if cells.grade_id(cell) == "square_is_power":
-            cell.source = "assert np.allclose(square(3), 9), 'square(3)'"
+            cell.source = test
         if cells.grade_id(cell) == "square_answer":
-            cell.source = "def square(x):\n    return x + 1"  # square(3) is 4
+            cell.source = answer
     return nb
+
+
+def numpy_test_notebook() -> NotebookNode:
+    """The tiny notebook with a test that compares by np.allclose, square answered wrong."""
+    return square_notebook(
+        "assert np.allclose(square(3), 9), 'square(3)'",
+        "def square(x):\n    return x + 1",  # square(3) is 4
+    )
+
+
+def assert_cheats_stock_but_zeroed(nb: NotebookNode, detail: str) -> None:
+    """nb gets full marks for square without the checks, and with them every test scores 0
+    with a finding that says detail."""
+    stock = copy.deepcopy(nb)
+    run_in_process(stock, {"__name__": "__main__"})
+    assert scores(stock)["square_is_power"] == full_marks(stock)["square_is_power"]
+    checked, findings = graded(nb, {"__name__": "__main__"})
+    assert all(score == 0 for gid, score in scores(checked).items() if gid in full_marks(checked))
+    assert findings and all(detail in f.detail for f in findings if f.zeroed)
 
 
 def test_a_rigged_allclose_zeroes_every_test_of_the_notebook() -> None:
@@ -229,6 +252,95 @@ def test_a_library_function_replaced_from_the_notebook_zeroes_every_test() -> No
     nb, findings = graded(nb, {"__name__": "__main__", "fakelib": library})
     assert {f.grade_id for f in findings if f.zeroed} == set(full_marks(nb))
     assert all("fakelib.Model.count" in f.detail for f in findings if f.zeroed)
+
+
+def tolerance_test_notebook(answer: str) -> NotebookNode:
+    """The tiny notebook whose square test compares within a tolerance, square answered."""
+    # The result kept in a global, as tests do: a rigged class that nothing holds any more
+    # may be collected before the probes run (and escape them).
+    return square_notebook("got = square(3)\nassert abs(got - 9) < 1e-9, 'square(3)'", answer)
+
+
+RIGGED_ARITHMETIC = {
+    "a class whose differences are zero": (
+        "class Near:\n    def __sub__(self, other):\n        return 0.0\n\n"
+        "def square(x):\n    return Near()"
+    ),
+    "a float subclass built inside the function": (
+        "def square(x):\n"
+        "    near = type('near', (float,), {'__sub__': lambda s, o: 0.0})\n"
+        "    return near(x + 1)"
+    ),
+    "ordering that never disagrees": (
+        "class Level(float):\n    def __lt__(self, other):\n        return False\n\n"
+        "    __gt__ = __lt__\n\ndef square(x):\n    return Level(x + 1)"
+    ),
+}
+
+
+@pytest.mark.parametrize("answer", RIGGED_ARITHMETIC.values(), ids=RIGGED_ARITHMETIC.keys())
+def test_rigged_arithmetic_zeroes_every_test_of_the_notebook(answer: str) -> None:
+    nb = tolerance_test_notebook(answer)
+    if "__lt__" in answer:  # a test that compares by ordering instead
+        nb = square_notebook("got = square(3)\nassert not got < 9 and not got > 9", answer)
+    assert_cheats_stock_but_zeroed(nb, "rigged comparisons or arithmetic")
+
+
+HONEST_CLASSES = {
+    "a dataclass with ordering": (
+        "import dataclasses\n\n@dataclasses.dataclass(order=True)\nclass Box:\n"
+        "    side: float\n\ndef square(x):\n    return Box(x).side ** 2"
+    ),
+    "a vector with arithmetic on its fields": (
+        "class Vector:\n    def __init__(self, *xs):\n        self.xs = xs\n"
+        "    def __sub__(self, other):\n"
+        "        return Vector(*(a - b for a, b in zip(self.xs, other.xs)))\n"
+        "    def __mul__(self, k):\n        if not isinstance(k, (int, float)):\n"
+        "            return NotImplemented\n        return Vector(*(a * k for a in self.xs))\n\n"
+        "def square(x):\n    return (Vector(x) * x).xs[0]"
+    ),
+}
+
+
+@pytest.mark.parametrize("answer", HONEST_CLASSES.values(), ids=HONEST_CLASSES.keys())
+def test_honest_classes_with_operators_keep_full_marks(answer: str) -> None:
+    nb, findings = graded(tolerance_test_notebook(answer), {"__name__": "__main__"})
+    assert findings == []
+    assert scores(nb) == {**scores(nb), **full_marks(nb)}
+
+
+ALL_TEST = (
+    "got = square([1, 2])\nassert len(got) == 2 and all(g == v * v for g, v in zip(got, [1, 2]))"
+)
+WRONG_SQUARES = "def square(xs):\n    return [x + 1 for x in xs]"  # [2, 3]: wrong
+
+
+# `builtins.all = bool` itself cannot run in this process (nbformat's validation calls all):
+# the adversarial suite's rebind_builtins_to_c_functions grades it in a real kernel.
+
+
+def test_a_global_hiding_a_called_builtin_with_another_builtin_zeroes_every_test() -> None:
+    nb = square_notebook(ALL_TEST, "all = bool\n\n" + WRONG_SQUARES)
+    assert_cheats_stock_but_zeroed(nb, "all, which the tests call")
+
+
+@pytest.mark.parametrize(
+    ("shadow", "test_passes"),
+    [
+        ("from numpy import *", True),
+        ("def len(xs):\n    return sum(1 for _ in xs)", True),
+        ("all = [True]", False),  # the test fails calling it: honestly, its own error
+    ],
+    ids=["numpy star import", "the student's own function", "a value"],
+)
+def test_honest_shadows_of_builtins_are_left_to_the_code_scan(
+    shadow: str, test_passes: bool
+) -> None:
+    right = shadow + "\n\ndef square(xs):\n    return [x * x for x in xs]"
+    checked, findings = graded(square_notebook(ALL_TEST, right), {"__name__": "__main__"})
+    assert findings == []
+    points = full_marks(checked)["square_is_power"]
+    assert scores(checked)["square_is_power"] == (points if test_passes else 0)
 
 
 def replay_marker() -> Hook:

@@ -26,7 +26,7 @@ import copy
 import random
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ import nbformat
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from coursekit import cells
+from coursekit import cells, fingerprints
 from coursekit.results import Suspicion, SuspicionKind
 
 VERDICT_ERROR = "VerdictNotTrustworthy"  # the ename of the error output that zeroes a cell
@@ -129,9 +129,11 @@ def completion_check(marker: str) -> str:
     caught = f"_verdict_{secrets.token_hex(4)}"
     xs = random_floats(3)
     ys = [x + SECURE.uniform(1, 50) for x in xs]
+    # A list, not any(...): `from numpy import *` in a student's cell binds any to np.any,
+    # for which a generator is always true.
     numpy_lies = (
-        f"any(getattr(m, 'allclose', lambda *_: False)({xs}, {ys}) "
-        f"for m in (__import__('sys').modules.get('numpy'), globals().get('np')) if m is not None)"
+        f"[m for m in (__import__('sys').modules.get('numpy'), globals().get('np')) "
+        f"if m is not None and getattr(m, 'allclose', lambda *_: False)({xs}, {ys})]"
     )
     return (
         "\n# The grader's check that this test ran to its end (in the graded copy only).\n"
@@ -159,8 +161,9 @@ def must_fail(condition: str, token: str) -> str:
     return f"assert {condition}, {token!r}\n"
 
 
-def probe_sources(uses_numpy: bool) -> list[tuple[str, str, str]]:
-    """(the comparison, token, code that must raise AssertionError(token)), shuffled."""
+def probe_sources(uses_numpy: bool, called: Sequence[str] = ()) -> list[tuple[str, str, str]]:
+    """(the comparison, token, code that must raise AssertionError(token)), shuffled; called:
+    the builtin names the tests call."""
     a, b = SECURE.sample(range(10**6), 2)
     x, gap = SECURE.uniform(-100, 100), SECURE.uniform(1, 50)
     xs = random_floats(4)
@@ -197,11 +200,15 @@ def probe_sources(uses_numpy: bool) -> list[tuple[str, str, str]]:
         found.append((f"np.testing.assert_allclose({xs}, {ys})", token, testing))
     token = secrets.token_hex(8)
     found.append(
-        ("the check that no library function was replaced", token, provenance_check(token))
+        ("the check that no library function was replaced", token, provenance_check(token, called))
     )
     token = secrets.token_hex(8)
     found.append(
-        ("the check that no class of the notebook equals anything", token, rigged_check(token))
+        (
+            "the check that no class of the notebook equals, or is close to, anything",
+            token,
+            rigged_check(token),
+        )
     )
     SECURE.shuffle(found)
     return found
@@ -214,6 +221,8 @@ def probe_sources(uses_numpy: bool) -> list[tuple[str, str, str]]:
 # leave behind, whatever the tests later call.
 PROVENANCE = """
 def {walk}():
+    # Builtins from their module, not the user's globals (`from numpy import *` rebinds some).
+    from builtins import Exception, getattr, globals, isinstance, list, set, sorted, str, type, vars
     import builtins, types, warnings
     warnings.simplefilter("ignore")  # reading deprecated attributes warns; restored below
     roots = {{id(builtins): ("builtins", builtins)}}
@@ -243,65 +252,120 @@ def {walk}():
                             changed.add(place)
         except Exception:
             continue  # an odd module is not evidence: the other probes still run
+    # Names compared with the grader's untouched interpreter (coursekit.fingerprints): a
+    # built-in put in the place of another leaves no function of the notebook's behind.
+    import sys
+    expected = {table}
+    for label in {modules}:
+        module = builtins if label == "builtins" else sys.modules.get(label)
+        for key, value in list(vars(module).items()) if module is not None else ():
+            want = expected.get(label + "." + key)
+            if want is not None and {fingerprint}(value) != want:
+                changed.add(label + "." + key + " (now " + ".".join({fingerprint}(value)[2:]) + ")")
+    for name in {called}:
+        if name not in globals():
+            continue
+        now = {fingerprint}(globals()[name])
+        if now != expected.get("builtins." + name) and (
+            now[1] in {kinds} or now[0] in {type_homes} or now[2] in {homes}
+        ):
+            changed.add(name + ", which the tests call (the notebook bound it to "
+                        + ".".join(now[2:]) + ")")
     return sorted(changed)
 import warnings as {walk}_warnings
 with {walk}_warnings.catch_warnings():
     {found} = {walk}()
-del {walk}, {walk}_warnings
-raise AssertionError({token!r} if not {found} else "from the notebook: " + ", ".join({found}[:8]))
+del {walk}, {walk}_warnings, {fingerprint}
+raise AssertionError({token!r} if not {found} else "replaced: " + ", ".join({found}[:8]))
 """
 
 
-def provenance_check(token: str) -> str:
-    """A probe body that raises AssertionError(token) only if no library function was replaced."""
+def provenance_check(token: str, called: Sequence[str] = ()) -> str:
+    """A probe body that raises AssertionError(token) only if no library function was replaced
+    and no builtin the tests call (`called`) is hidden by another built-in thing."""
+    fingerprint = f"_verdict_{secrets.token_hex(4)}"
     names = {
         "walk": f"_verdict_{secrets.token_hex(4)}",
         "found": f"_verdict_{secrets.token_hex(4)}",
+        "fingerprint": fingerprint,
+        "table": repr(dict(fingerprints.library_fingerprints())),
+        "modules": repr(fingerprints.MODULES),
+        "called": repr(list(called)),
+        "kinds": repr(set(fingerprints.BUILTIN_KINDS)),
+        "homes": repr(set(fingerprints.BUILTIN_HOMES)),
+        "type_homes": repr(set(fingerprints.BUILTIN_HOMES - {"builtins"})),
     }
-    return PROVENANCE.format(token=token, **names).lstrip("\n")
+    code = fingerprints.FINGERPRINT.replace("def fingerprint(", f"def {fingerprint}(")
+    return code.lstrip("\n") + PROVENANCE.format(token=token, **names).lstrip("\n")
 
 
 # Kernel-side code of the rigged-comparison probe: a class the notebook defined whose __eq__
 # says yes (or __ne__ says no) to a fresh object of a class it cannot know is rigged, the
-# way `__eq__ = lambda self, other: True` passes `assert answer == expected`. Called on an
-# instance made without __init__: an honest __eq__ compares fields it then lacks (an
-# AttributeError) or returns NotImplemented for a stranger, as dataclasses do.
+# way `__eq__ = lambda self, other: True` passes `assert answer == expected`; so is one whose
+# ordering or arithmetic gives any answer at all for that stranger, the way `__sub__` that
+# returns 0 passes `abs(answer - expected) < tol`. Called on an instance made without
+# __init__: an honest method uses fields it then lacks (an AttributeError), converts the
+# stranger (a TypeError) or returns NotImplemented, as dataclasses do. The classes: those its
+# globals name or hold instances of, and every live class the notebook made (object's
+# subclasses, walked), so that one built inside a function is found too.
 RIGGED = """
 def {walk}():
-    import types
+    # Builtins from their module, not the user's globals (`from numpy import *` rebinds bool).
+    from builtins import (
+        Exception, NotImplemented, bool, getattr, globals, id, isinstance, list, object, set,
+        sorted, type,
+    )
     stranger = type("{stranger}", (), {{}})()
+    says = {{"__eq__": True, "__ne__": False}}
+    operators = (
+        "__lt__", "__le__", "__gt__", "__ge__", "__add__", "__radd__", "__sub__", "__rsub__",
+        "__mul__", "__rmul__", "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__",
+        "__mod__", "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__",
+    )
+    classes, stack = {{}}, [object]
+    while stack:
+        for sub in type.__subclasses__(stack.pop()):
+            if id(sub) not in classes:
+                classes[id(sub)] = sub
+                stack.append(sub)
+    for value in list(globals().values()):
+        for cls in ([value] if isinstance(value, type) else [type(value)]):
+            classes.setdefault(id(cls), cls)
     rigged = []
-    for name, value in list(globals().items()):
-        classes = [value] if isinstance(value, type) else [type(value)]
-        for cls in classes:
-            if cls.__module__ != "__main__" or cls in (type(None),):
+    for cls in classes.values():
+        if getattr(cls, "__module__", None) != "__main__" or cls is type(None):
+            continue
+        for method in (*says, *operators):
+            function = cls.__dict__.get(method)
+            if function is None:
                 continue
-            for method, says in (("__eq__", True), ("__ne__", False)):
-                function = cls.__dict__.get(method)
-                if function is None:
-                    continue
-                me = None
-                for make in (lambda: cls.__new__(cls), lambda: object.__new__(cls)):
-                    try:
-                        me = make()  # an int subclass needs int.__new__, a plain class object's
-                        break
-                    except Exception:
-                        continue
+            me = None
+            for make in (lambda: cls.__new__(cls), lambda: object.__new__(cls)):
                 try:
-                    answer = function(me, stranger)
+                    me = make()  # an int subclass needs int.__new__, a plain class object's
+                    break
                 except Exception:
                     continue
-                if answer is not NotImplemented and bool(answer) is says:
-                    rigged.append(cls.__qualname__ + "." + method)
+            try:
+                answer = function(me, stranger)
+            except Exception:
+                continue
+            if answer is NotImplemented:
+                continue
+            if method not in says or bool(answer) is says[method]:
+                rigged.append(cls.__qualname__ + "." + method)
     return sorted(set(rigged))
 {found} = {walk}()
 del {walk}
-raise AssertionError({token!r} if not {found} else "rigged comparisons: " + ", ".join({found}[:8]))
+raise AssertionError(
+    {token!r} if not {found} else "rigged comparisons or arithmetic: " + ", ".join({found}[:8])
+)
 """
 
 
 def rigged_check(token: str) -> str:
-    """A probe body that raises AssertionError(token) only if no notebook class equals anything."""
+    """A probe body raising AssertionError(token) only if no notebook class equals anything or
+    does arithmetic with anything."""
     names = {
         "walk": f"_verdict_{secrets.token_hex(4)}",
         "found": f"_verdict_{secrets.token_hex(4)}",
@@ -353,7 +417,8 @@ def arm_notebook(nb: NotebookNode) -> tuple[NotebookNode, Armed]:
             )
     if not armed:
         return armed_nb, Armed((), ())
-    found = probe_sources(uses_numpy(nb))
+    tests = [cells.cell_source(c) for c in nb.cells if cells.is_autograded_test(c)]
+    found = probe_sources(uses_numpy(nb), fingerprints.builtins_called(tests))
     marker, index = new_marker(), len(armed_nb.cells)
     source = probe_cell_source([(token, body) for _, token, body in found], marker)
     armed_nb.cells.append(nbformat.v4.new_code_cell(source))
