@@ -531,11 +531,13 @@ class Graded:
 def grade_cohort(root: Path, with_checks: bool) -> Graded:
     """The tiny course (its square test comparing by np.allclose), the cohort, autograded."""
     write_tiny_course(root)
-    if not with_checks:  # stock nbgrader's verdicts: the same steps without the checks
+    if not with_checks:  # stock nbgrader's verdicts: the same steps without the checks,
+        # and a kernel that keeps the student's hooks (coursekit.kernel_hygiene detaches them)
         with (root / "nbgrader_config.py").open("a") as config:
             config.write(
                 "\nc.Autograde.autograde_preprocessors = [step for step in "
                 f"c.Autograde.autograde_preprocessors if step not in {VERDICT_STEPS!r}]\n"
+                "c.ContainedExecute.forget_test_sources = False\n"
             )
     source_path = root / "source" / TINY_ASSIGNMENT / f"{TINY_NOTEBOOK}.ipynb"
     source = edit_cell(read_notebook(source_path), "square_is_power", NUMPY_SQUARE_TEST)
@@ -588,17 +590,16 @@ def test_hidden_errors_get_full_marks_from_stock_nbgrader(stock: Graded) -> None
 
 
 @pytest.mark.slow
-def test_hidden_errors_score_zero_and_are_flagged(checked: Graded) -> None:
-    assert set(checked.auto("hides_errors").values()) == {0}
-    untrusted = [
-        s
-        for s in checked.outcome("hides_errors").suspicions
-        if s.kind is SuspicionKind.UNTRUSTED_VERDICT
-    ]
-    assert {s.grade_id for s in untrusted} == set(checked.points)
-    assert SuspicionKind.IPYTHON_HOOK in checked.kinds("hides_errors")  # and the code, by line
+def test_hidden_errors_cannot_hide_and_the_hooks_are_flagged(checked: Graded) -> None:
+    # The kernel detaches the hooks after the cell that set them (coursekit.kernel_hygiene):
+    # the wrong add fails as it should, the right square keeps its points, nothing is left
+    # for the verdict checks to distrust, and the code is flagged by line for a TA.
+    assert checked.auto("hides_errors") == {**checked.points, "add_is_sum": 0}
+    kinds = checked.kinds("hides_errors")
+    assert SuspicionKind.UNTRUSTED_VERDICT not in kinds
+    assert SuspicionKind.IPYTHON_HOOK in kinds
     table = render_autograde(checked.report)
-    assert "hides_errors: arith cell" in table and "(add_is_sum)" in table
+    assert "hides_errors: arith cell" in table and "(add_answer)" in table
 
 
 @pytest.mark.slow
@@ -633,7 +634,7 @@ def test_an_always_equal_object_scores_zero_and_is_flagged(checked: Graded) -> N
 def test_the_report_lists_the_flags(checked: Graded) -> None:
     flags = build_report(checked.course, TINY_ASSIGNMENT).flags
     kinds = {(f.student_id, f.kind) for f in flags}
-    assert ("hides_errors", FlagKind.UNTRUSTED) in kinds
+    assert ("hides_errors", FlagKind.SUSPICIOUS) in kinds
     assert ("rigged_allclose", FlagKind.SUSPICIOUS) in kinds
     assert ("always_equal", FlagKind.SUSPICIOUS) in kinds
     assert not any(f.student_id == "reference" for f in flags)

@@ -9,8 +9,8 @@ that runs after a test can read them and print them, encoded so that no output l
 hidden test as written, into the feedback the student reads before the deadline.
 
 `hygiene_code` is kernel-side code that `ContainedExecute` runs silently before the notebook's
-first cell (nothing in the history, no execution count). It registers two IPython callbacks
-ahead of any the student's code can add:
+first cell (nothing in the history, no execution count). It registers IPython callbacks ahead
+of any the student's code can add:
 
 - `pre_run_cell`: if the cell about to run is one of the notebook's tests (known by the SHA-256
   of its source, sent by the grader; the sources themselves are never sent), the cell's source
@@ -19,10 +19,18 @@ ahead of any the student's code can add:
 - `post_run_cell`: after a test cell, the history entries and traceback line-cache entries it
   added are replaced or removed, and its traceback's frames are let go.
 
-This defeats code that reads what the kernel remembers, however it encodes what it prints.
-It does not defeat code that hooks the interpreter before a test runs (an input transformer
-sees the source it transforms; an audit hook sees code objects): those are flagged by the
-code scan (coursekit.suspicion) and are listed as not protected in the README.
+- after every cell: hooks that cell's code added to how the kernel runs cells are detached
+  again, so that none of them sees, rewrites or judges a later cell: IPython event callbacks,
+  input and AST transformers, `set_custom_exc` and shell methods replaced on the instance,
+  `sys.settrace` and `sys.setprofile` (and threading's). Only the student's own: a callable
+  from a library (matplotlib's inline backend, `%load_ext autoreload`) stays.
+
+This defeats code that reads what the kernel remembers, however it encodes what it prints,
+and the IPython-level hooks a student could use to rewrite, skip or read the tests. It does not
+defeat code that patches IPython's or ipykernel's classes, a thread that re-installs a hook
+between cells, or an audit hook (which cannot be removed): the code scan (coursekit.suspicion)
+flags those, the verdict checks (coursekit.verdicts) catch what they change, and the README
+lists them as not protected.
 """
 
 from __future__ import annotations
@@ -43,7 +51,9 @@ HYGIENE = """
 def _coursekit_hygiene(test_digests):
     # The callbacks close over these, not the user's globals: `id = 5` or `from numpy
     # import *` in a student's cell must not change what they call.
-    from builtins import Exception, frozenset, getattr, hasattr, id, len, range, set
+    from builtins import (
+        Exception, all, frozenset, getattr, hasattr, id, isinstance, len, list, range, set, str,
+    )
     import hashlib, linecache, sys
 
     shell = get_ipython()
@@ -121,8 +131,58 @@ def _coursekit_hygiene(test_digests):
         if tracebacks is not None and hasattr(tracebacks, "tb"):
             tracebacks.tb = None
 
+    # What the kernel runs each cell with, as it is before any student code: hooks the
+    # student's code adds afterwards are detached after the cell that added them.
+    manager = shell.input_transformer_manager
+    hook_lists = [
+        *shell.events.callbacks.values(),
+        manager.cleanup_transforms, manager.line_transforms, manager.token_transformers,
+        shell.input_transformers_post, shell.ast_transformers,
+    ]
+    overridable = (
+        "CustomTB", "showtraceback", "_showtraceback", "showsyntaxerror", "run_cell",
+        "run_cell_async", "run_code", "run_ast_nodes", "transform_cell", "transform_ast",
+        "should_run_async",
+    )
+    baseline_shell = {{name: shell.__dict__.get(name) for name in overridable}}
+    baseline_exceptions = shell.custom_exceptions
+    tracers = [(sys.gettrace, sys.settrace), (sys.getprofile, sys.setprofile)]
+    import threading
+    if hasattr(threading, "gettrace"):
+        tracers += [(threading.gettrace, threading.settrace),
+                    (threading.getprofile, threading.setprofile)]
+    baseline_tracers = [(get, put, get()) for get, put in tracers]
+
+    def students(hook):
+        home = getattr(hook, "__module__", None)
+        return not isinstance(home, str) or home == "__main__"
+
+    def detach():
+        for hooks, before_any in baseline_hooks:
+            for hook in list(hooks):
+                if all(hook is not kept for kept in before_any) and students(hook):
+                    hooks.remove(hook)
+        for name, kept in baseline_shell.items():
+            if shell.__dict__.get(name) is not kept:
+                if kept is None:
+                    shell.__dict__.pop(name, None)
+                else:
+                    shell.__dict__[name] = kept
+        shell.custom_exceptions = baseline_exceptions
+        for get, put, kept in baseline_tracers:
+            if get() is not kept:
+                put(kept)
+
+    def after_every_cell(result):
+        try:
+            detach()
+        except Exception:
+            pass
+
     shell.events.register("pre_run_cell", before)
     shell.events.register("post_run_cell", after)
+    shell.events.register("post_run_cell", after_every_cell)
+    baseline_hooks = [(hooks, list(hooks)) for hooks in hook_lists]  # ours among them
 
 
 _coursekit_hygiene(frozenset({digests!r}))
