@@ -45,8 +45,8 @@ from coursekit import cells
 # What the history holds in place of a test cell's source.
 PLACEHOLDER = "# (a graded test cell: the grading kernel does not keep its source)"
 
-# Kernel-side: one function, called once, leaving nothing in the user's namespace but the
-# two callbacks in IPython's event lists. {digests}: the tests' SHA-256 digests.
+# Kernel-side: one function, called once, leaving nothing in the user's namespace but its
+# callbacks in IPython's event lists. {digests}: the tests' SHA-256 digests.
 HYGIENE = """
 def _coursekit_hygiene(test_digests):
     # The callbacks close over these, not the user's globals: `id = 5` or `from numpy
@@ -154,14 +154,18 @@ def _coursekit_hygiene(test_digests):
     baseline_tracers = [(get, put, get()) for get, put in tracers]
 
     def students(hook):
-        home = getattr(hook, "__module__", None)
+        try:
+            home = getattr(hook, "__module__", None)
+        except Exception:  # an attribute that raises: nobody's library
+            return True
         return not isinstance(home, str) or home == "__main__"
 
     def detach():
         for hooks, before_any in baseline_hooks:
-            for hook in list(hooks):
-                if all(hook is not kept for kept in before_any) and students(hook):
-                    hooks.remove(hook)
+            # By identity: list.remove compares with ==, which a student's object can rig.
+            added = [h for h in hooks if all(h is not kept for kept in before_any)]
+            if added:
+                hooks[:] = [h for h in hooks if all(h is not a for a in added) or not students(h)]
         for name, kept in baseline_shell.items():
             if shell.__dict__.get(name) is not kept:
                 if kept is None:
