@@ -30,7 +30,7 @@ from conftest import (
 from nbformat import NotebookNode
 from test_submissions import edit_cell, reference_notebook
 
-from coursekit import cells, cohort, nbgrader_ops
+from coursekit import cells, cohort, fingerprints, nbgrader_ops
 from coursekit.autograde import autograde_assignment
 from coursekit.course import Course, locate_course
 from coursekit.render import render_autograde
@@ -322,6 +322,17 @@ WRONG_SQUARES = "def square(xs):\n    return [x + 1 for x in xs]"  # [2, 3]: wro
 def test_a_global_hiding_a_called_builtin_with_another_builtin_zeroes_every_test() -> None:
     nb = square_notebook(ALL_TEST, "all = bool\n\n" + WRONG_SQUARES)
     assert_cheats_stock_but_zeroed(nb, "all, which the tests call")
+
+
+def test_a_kernel_of_another_python_compares_no_builtins(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A kernelspec of another environment: its builtins are not the grader's, so none of them
+    # counts as replaced (the other probes still apply).
+    versions = {**fingerprints.library_versions(), "builtins": "another Python"}
+    monkeypatch.setattr(fingerprints, "library_versions", lambda: versions)
+    nb = square_notebook(ALL_TEST, "all = bool\n\n" + WRONG_SQUARES)
+    checked, findings = graded(nb, {"__name__": "__main__"})
+    assert findings == []
+    assert scores(checked)["square_is_power"] == full_marks(checked)["square_is_power"]
 
 
 @pytest.mark.parametrize(

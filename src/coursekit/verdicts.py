@@ -255,14 +255,19 @@ def {walk}():
     # Names compared with the grader's untouched interpreter (coursekit.fingerprints): a
     # built-in put in the place of another leaves no function of the notebook's behind.
     import sys
-    expected = {table}
+    expected, versions = {table}, {versions}
     for label in {modules}:
         module = builtins if label == "builtins" else sys.modules.get(label)
+        version = sys.version if label == "builtins" else getattr(
+            sys.modules.get("numpy"), "__version__", None
+        )
+        if version != versions[label]:
+            continue  # another interpreter or NumPy than the grader's: nothing to compare
         for key, value in list(vars(module).items()) if module is not None else ():
             want = expected.get(label + "." + key)
             if want is not None and {fingerprint}(value) != want:
                 changed.add(label + "." + key + " (now " + ".".join({fingerprint}(value)[2:]) + ")")
-    for name in {called}:
+    for name in {called} if sys.version == versions["builtins"] else ():
         if name not in globals():
             continue
         now = {fingerprint}(globals()[name])
@@ -289,6 +294,7 @@ def provenance_check(token: str, called: Sequence[str] = ()) -> str:
         "found": f"_verdict_{secrets.token_hex(4)}",
         "fingerprint": fingerprint,
         "table": repr(dict(fingerprints.library_fingerprints())),
+        "versions": repr(dict(fingerprints.library_versions())),
         "modules": repr(fingerprints.MODULES),
         "called": repr(list(called)),
         "kinds": repr(set(fingerprints.BUILTIN_KINDS)),
