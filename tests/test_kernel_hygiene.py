@@ -146,7 +146,7 @@ def test_only_autograded_test_cells_are_forgotten() -> None:
     assert all(source not in code for source in tests)  # digests only, never the sources
 
 
-def test_a_notebook_with_no_tests_installs_nothing() -> None:
+def test_a_notebook_with_no_tests_has_no_digests() -> None:
     nb = python_notebook([nbformat.v4.new_code_cell("print(1 + 1)")])
     assert digests_of_tests(nb) == []
 

@@ -122,9 +122,10 @@ class ContainedExecute(Execute):
 
     forget_test_sources = Bool(
         True,
-        help="Whether the kernel forgets each test cell's source once it has run "
-        "(src/coursekit/kernel_hygiene.py): later student cells cannot read the hidden tests "
-        "from IPython's history, line cache or last traceback.",
+        help="Whether the kernel forgets each test cell's source once it has run and detaches "
+        "the hooks each student cell added (src/coursekit/kernel_hygiene.py): later student "
+        "cells cannot read the hidden tests from IPython's history, line cache or last "
+        "traceback, and no student hook sees, rewrites or judges a later cell.",
     ).tag(config=True)
 
     stopped: str | None = None  # why the kernel is gone: later grade cells are not run

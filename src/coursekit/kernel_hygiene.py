@@ -79,11 +79,11 @@ def _coursekit_hygiene(test_digests):
     def forget_before(info):
         shell._last_traceback = None  # the previous cell's, sent with its reply already
         seen["test"] = is_test(info.raw_cell or "")
-        seen["count"] = shell.execution_count - 1  # IPython counted this cell already
-        seen["parsed"] = len(history.input_hist_parsed)
-        seen["raw"] = len(history.input_hist_raw)
-        seen["lines"] = frozenset(linecache.cache)
-        if seen["test"]:
+        if seen["test"]:  # where its traces will begin, to forget them after it
+            seen["count"] = shell.execution_count - 1  # IPython counted this cell already
+            seen["parsed"] = len(history.input_hist_parsed)
+            seen["raw"] = len(history.input_hist_raw)
+            seen["lines"] = frozenset(linecache.cache)
             info.raw_cell = placeholder
             if getattr(info, "transformed_cell", None) is not None:
                 info.transformed_cell = placeholder
