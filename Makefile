@@ -14,7 +14,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
-	$(BIN)/python -m coursekit.warm install
+	$(BIN)/python -m coursekit.isolation.warm install
 	touch $@
 
 demo: setup

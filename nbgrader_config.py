@@ -30,7 +30,7 @@ c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelA
 
 # Warm kernels (README, "Warm kernels and the autograde benchmark"): each notebook still runs
 # in a fresh process of its own, forked from a server that imported NumPy, TensorFlow and Keras
-# once (src/coursekit/warm), instead of a new kernel importing them for seconds. Stock
+# once (src/coursekit/isolation/warm), instead of a new kernel importing them for seconds. Stock
 # `nbgrader autograde` and `course` both start kernels by this name. Grades equal the cold
 # kernels' to the bit of every trained weight (tests/test_warm_kernels.py). Cold kernels,
 # sandboxed alike: "python3-cold". Stock nbgrader's "python3" runs unconfined, and `course
@@ -38,17 +38,20 @@ c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelA
 c.Execute.kernel_name = "python3-warm"
 
 # Sandbox (README, "Security"): every kernel of python3-warm and python3-cold runs student code
-# confined (src/coursekit/sandbox): no network; the course folder, the gradebook, this file and the
+# confined (src/coursekit/isolation/sandbox): no network; the course folder, the gradebook, this
+# file and the
 # homes hidden; writes only to a private, size-capped copy of its own folder and /tmp; limits on
 # memory, CPU time, processes and file size; a user id of its own, without capabilities, so it
 # cannot signal the grader, the fork server or another kernel. When its notebook ends, every process
 # it started is killed (its cgroup). Its channels to the grader are Unix sockets (ZMQ ipc) in a
-# folder of its own, /run/coursekit-kernels/k-*, set up by the provisioner (src/coursekit/warm):
+# folder of its own, /run/coursekit-kernels/k-*, set up by the provisioner
+# (src/coursekit/isolation/warm):
 # this file sets no c.KernelManager.transport, which would also break stock "python3" kernels (their
 # ipc paths are relative to two different folders). Before a batch, `course autograde` grades a
 # canary notebook in the configured kernel and stops, saying which check failed, if the kernel
-# cannot start or is not confined as set here (src/coursekit/canary.py). Defaults and every setting:
-# src/coursekit/sandbox/policy.py; set one with c.CourseKit.sandbox_<name>, e.g.:
+# cannot start or is not confined as set here (src/coursekit/isolation/canary.py). Defaults and
+# every setting:
+# src/coursekit/isolation/sandbox/policy.py; set one with c.CourseKit.sandbox_<name>, e.g.:
 # c.CourseKit.sandbox_memory_mb = 2048
 # c.CourseKit.sandbox_network = False
 # The only way to grade unconfined (logged at every kernel start; the canary then checks only
@@ -67,24 +70,27 @@ c.OverwriteCells.add_missing_cells = True
 # nbgrader's autograde steps, in nbgrader 0.9.6's order, two replaced. SaveAutoGradesPerNotebook
 # writes each notebook's grades in one transaction (nbgrader commits every cell) and no longer
 # flags again a written answer a TA graded unless the answer changed
-# (src/coursekit/gradebook_writes.py; tests/test_nothing_lost.py checks it stays in this list).
+# (src/coursekit/steps/gradebook_writes.py; tests/test_nothing_lost.py checks it stays in this
+# list).
 c.Autograde.autograde_preprocessors = [
     # Before Execute: each test cell gets a check that it ran to its end, and known-answer
     # probes go after the notebook (in the executed copy only). After it: tests whose verdict
-    # cannot be confirmed score 0 and are flagged (src/coursekit/verdicts.py, docs/verdicts.md).
-    "coursekit.verdicts.ArmVerdictChecks",
+    # cannot be confirmed score 0 and are flagged (src/coursekit/integrity/verdicts.py,
+    # docs/verdicts.md).
+    "coursekit.integrity.verdicts.ArmVerdictChecks",
     # nbgrader's Execute, except that a kernel that dies or hangs costs only its cell and the
     # grade cells after it (not run), and stderr of a grade cell that raised nothing costs no
-    # points (src/coursekit/execution.py; c.Execute settings apply to it).
-    "coursekit.execution.ContainedExecute",
-    "coursekit.verdicts.CheckVerdicts",
+    # points (src/coursekit/steps/execution.py; c.Execute settings apply to it).
+    "coursekit.steps.execution.ContainedExecute",
+    "coursekit.integrity.verdicts.CheckVerdicts",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     # nbgrader cuts a cell's streams to 1000 lines, but one line can be 30 MB: each output's
-    # text is cut to 100 000 characters too (src/coursekit/output_limits.py; grades unchanged).
-    "coursekit.output_limits.LimitOutputCharacters",
-    "coursekit.gradebook_writes.SaveAutoGradesPerNotebook",
+    # text is cut to 100 000 characters too (src/coursekit/steps/output_limits.py; grades
+    # unchanged).
+    "coursekit.steps.output_limits.LimitOutputCharacters",
+    "coursekit.steps.gradebook_writes.SaveAutoGradesPerNotebook",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
@@ -98,7 +104,7 @@ c.Autograde.autograde_preprocessors = [
 # deadline, say), with ClearHiddenTests.enabled and HideHiddenTestTracebacks.enabled = False.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "coursekit.redaction.HideHiddenTestTracebacks",
+    "coursekit.steps.redaction.HideHiddenTestTracebacks",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

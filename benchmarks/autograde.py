@@ -39,16 +39,16 @@ os.environ.update(
 import nbformat  # noqa: E402
 import psutil  # noqa: E402
 
-from coursekit import nbgrader_ops  # noqa: E402
-from coursekit.cohort import (  # noqa: E402
+from coursekit.authoring.cohort import (  # noqa: E402
     fill_release,
     solution_answers,
     write_submission,
     written_answers,
 )
-from coursekit.course import Course, locate_course  # noqa: E402
-from coursekit.variants import load_variant_set  # noqa: E402
-from coursekit.warm import KERNEL_NAME, client  # noqa: E402
+from coursekit.calibration.variants import load_variant_set  # noqa: E402
+from coursekit.core.course import Course, locate_course  # noqa: E402
+from coursekit.isolation.warm import KERNEL_NAME, client  # noqa: E402
+from coursekit.nbgrader import api as nbgrader_api  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "lecture1"
@@ -93,7 +93,7 @@ def build_cohort(root: Path, students: int) -> Course:
     source_path = REPO_ROOT / "source" / ASSIGNMENT / f"{NOTEBOOK_ID}.ipynb"
     shutil.copy(source_path, root / "source" / ASSIGNMENT)
     course = locate_course(root)
-    nbgrader_ops.generate_assignment(course, ASSIGNMENT)
+    nbgrader_api.generate_assignment(course, ASSIGNMENT)
     source = nbformat.read(source_path, as_version=4)
     release = nbformat.read(course.release_dir(ASSIGNMENT) / f"{NOTEBOOK_ID}.ipynb", as_version=4)
     reference = solution_answers(source) | written_answers(source)
@@ -228,8 +228,8 @@ def compare_grades(first: Course, second: Course) -> int:
     """The number of grade cells compared; exits if any student's grades differ."""
     compared = 0
     for student_id in first.submitted_student_ids(ASSIGNMENT):
-        one = nbgrader_ops.read_scores(first, ASSIGNMENT, student_id)
-        two = nbgrader_ops.read_scores(second, ASSIGNMENT, student_id)
+        one = nbgrader_api.read_scores(first, ASSIGNMENT, student_id)
+        two = nbgrader_api.read_scores(second, ASSIGNMENT, student_id)
         if not one or one != two:
             raise SystemExit(f"grades differ for {student_id}:\n{one}\n{two}")
         compared += sum(len(notebook.cells) for notebook in one)
@@ -251,7 +251,7 @@ def floor_seconds(course: Course) -> Floor:
     fresh IPython namespace; what they cost."""
     from IPython.core.interactiveshell import InteractiveShell
 
-    from coursekit import cells
+    from coursekit.core import cells
 
     shell = InteractiveShell.instance()
     shell.run_cell("import numpy, keras, tensorflow, matplotlib.pyplot as plt", silent=True)

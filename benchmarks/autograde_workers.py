@@ -27,8 +27,8 @@ sys.path.insert(0, str(REPO / "tests"))
 from conftest import TINY_ASSIGNMENT, write_tiny_course  # noqa: E402
 from test_parallel_autograde import write_many  # noqa: E402
 
-from coursekit import nbgrader_ops  # noqa: E402
-from coursekit.course import Course, locate_course  # noqa: E402
+from coursekit.core.course import Course, locate_course  # noqa: E402
+from coursekit.nbgrader import api as nbgrader_api  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -52,7 +52,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         template = write_tiny_course(Path(scratch, "template"))
         course = locate_course(template)
-        nbgrader_ops.generate_assignment(course, TINY_ASSIGNMENT)
+        nbgrader_api.generate_assignment(course, TINY_ASSIGNMENT)
         students = sorted(write_many(course, args.students))
         # Untimed: whichever count ran first would also pay for starting the warm-kernel
         # server and filling the disk cache (measured: the first of two runs 1.3x slower).
@@ -61,7 +61,7 @@ def main() -> None:
         for workers in args.workers:
             copy = locate_course(shutil.copytree(template, Path(scratch, f"n{workers}")))
             seconds = grade(copy, workers)
-            scores.append([nbgrader_ops.read_scores(copy, TINY_ASSIGNMENT, s) for s in students])
+            scores.append([nbgrader_api.read_scores(copy, TINY_ASSIGNMENT, s) for s in students])
             rows.append((workers, seconds))
         same = all(other == scores[0] for other in scores)
         print(f"{args.students} students of the tiny course on {os.cpu_count()} cores")

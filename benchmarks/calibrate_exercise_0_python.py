@@ -22,7 +22,7 @@ from types import CodeType
 
 import numpy as np
 
-from coursekit.calibration import (
+from coursekit.calibration.tolerances import (
     calibration_row,
     cell_sources,
     describe,
@@ -31,7 +31,7 @@ from coursekit.calibration import (
     tolerances,
     without_asserts,
 )
-from coursekit.results import ToleranceCalibration
+from coursekit.calibration.types import ToleranceCalibration
 
 NOTEBOOK_ID = "exercise_0_python"
 NOTEBOOK = Path(__file__).resolve().parent.parent / "source" / "lecture1" / f"{NOTEBOOK_ID}.ipynb"

@@ -24,15 +24,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from coursekit.calibration import (
+from coursekit.authoring.cohort import solution_answers
+from coursekit.calibration.tolerances import (
     calibration_row,
     read_notebook,
     script_arguments,
     tolerances,
 )
-from coursekit.cohort import solution_answers
-from coursekit.results import ToleranceCalibration
-from coursekit.variants import load_variant_set
+from coursekit.calibration.types import ToleranceCalibration
+from coursekit.calibration.variants import load_variant_set
 
 NOTEBOOK_ID = "exercise_0_pytorch"
 REPO_ROOT = Path(__file__).resolve().parent.parent

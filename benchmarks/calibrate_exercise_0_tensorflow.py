@@ -25,15 +25,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from coursekit.calibration import (  # noqa: E402
+from coursekit.authoring.cohort import solution_answers  # noqa: E402
+from coursekit.calibration.tolerances import (  # noqa: E402
     calibration_row,
     read_notebook,
     script_arguments,
     tolerance_sources,
 )
-from coursekit.cohort import solution_answers  # noqa: E402
-from coursekit.results import ToleranceCalibration  # noqa: E402
-from coursekit.variants import load_variant_set  # noqa: E402
+from coursekit.calibration.types import ToleranceCalibration  # noqa: E402
+from coursekit.calibration.variants import load_variant_set  # noqa: E402
 
 NOTEBOOK_ID = "exercise_0_tensorflow"
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ matplotlib.use("Agg")  # the setup cell imports pyplot; nothing is shown here
 
 import numpy as np  # noqa: E402
 
-from coursekit.calibration import (  # noqa: E402
+from coursekit.calibration.tolerances import (  # noqa: E402
     calibration_row,
     cell_sources,
     describe,
@@ -33,7 +33,7 @@ from coursekit.calibration import (  # noqa: E402
     tolerances,
     with_seed,
 )
-from coursekit.results import ToleranceCalibration  # noqa: E402
+from coursekit.calibration.types import ToleranceCalibration  # noqa: E402
 
 NOTEBOOK_ID = "exercise_1_1_playground"
 NOTEBOOK = Path(__file__).resolve().parent.parent / "source" / "lecture1" / f"{NOTEBOOK_ID}.ipynb"

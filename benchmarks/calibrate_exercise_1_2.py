@@ -25,7 +25,7 @@ matplotlib.use("Agg")  # the reference cells plot; nothing needs to be shown her
 
 import numpy as np  # noqa: E402
 
-from coursekit.calibration import (  # noqa: E402
+from coursekit.calibration.tolerances import (  # noqa: E402
     calibration_row,
     cell_sources,
     describe,
@@ -36,7 +36,7 @@ from coursekit.calibration import (  # noqa: E402
     with_seed,
     without_asserts,
 )
-from coursekit.results import ToleranceCalibration  # noqa: E402
+from coursekit.calibration.types import ToleranceCalibration  # noqa: E402
 
 NOTEBOOK_ID = "exercise_1_2_linear_regression"
 NOTEBOOK = Path(__file__).resolve().parent.parent / "source" / "lecture1" / f"{NOTEBOOK_ID}.ipynb"

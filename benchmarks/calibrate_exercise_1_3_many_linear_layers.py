@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from coursekit.calibration import (  # noqa: E402
+from coursekit.calibration.tolerances import (  # noqa: E402
     calibration_row,
     cell_sources,
     read_notebook,
@@ -31,7 +31,7 @@ from coursekit.calibration import (  # noqa: E402
     script_arguments,
     tolerances,
 )
-from coursekit.results import ToleranceCalibration  # noqa: E402
+from coursekit.calibration.types import ToleranceCalibration  # noqa: E402
 
 NOTEBOOK_ID = "exercise_1_3_many_linear_layers"
 NOTEBOOK = Path(__file__).resolve().parent.parent / "source" / "lecture1" / f"{NOTEBOOK_ID}.ipynb"

@@ -26,9 +26,11 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get(
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, write_tiny_course  # noqa: E402
 from test_submissions import reference_notebook  # noqa: E402
 
-from coursekit import cohort, inflight, nbgrader_ops  # noqa: E402
-from coursekit.autograde import autograde_assignment  # noqa: E402
-from coursekit.course import locate_course  # noqa: E402
+from coursekit.authoring import cohort  # noqa: E402
+from coursekit.core.course import locate_course  # noqa: E402
+from coursekit.grading import inflight  # noqa: E402
+from coursekit.grading.autograde import autograde_assignment  # noqa: E402
+from coursekit.nbgrader import api as nbgrader_api  # noqa: E402
 
 
 def main() -> None:
@@ -39,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         course = locate_course(write_tiny_course(Path(folder) / "course"))
-        nbgrader_ops.generate_assignment(course, TINY_ASSIGNMENT)
+        nbgrader_api.generate_assignment(course, TINY_ASSIGNMENT)
         student_ids = [f"s{i:02d}" for i in range(args.students)]
         for student_id in student_ids:
             notebooks = {TINY_NOTEBOOK: reference_notebook(course)}

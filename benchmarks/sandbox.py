@@ -7,10 +7,11 @@ Needs root. Two parts:
    root) and exits, against a fork that only exits, both timed in this run, with the kernel's
    cgroup made, killed and removed around each.
 2. Each source notebook (solutions and hidden tests, as a graded notebook runs them) executed
-   cold by IPython in the sandbox through the launcher (`python -m coursekit.sandbox`), its
+   cold by IPython in the sandbox through the launcher (`python -m coursekit.isolation.sandbox`),
+   its
    folder as the working copy: exit status, wall time, the kernel's peak RSS, and the cgroup's
    peak (RSS plus the page cache and tmpfs it was charged; cache is reclaimed before an OOM
-   kill). These pick the default memory_mb (coursekit/sandbox/policy.py).
+   kill). These pick the default memory_mb (coursekit/isolation/sandbox/policy.py).
 Figures, not assertions: the machine is shared and noisy.
 """
 
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from coursekit.sandbox import KernelCgroup, cgroup_name_for, confine, policy_from_config
+from coursekit.isolation.sandbox import KernelCgroup, cgroup_name_for, confine, policy_from_config
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(path.stem for path in (REPO / "source" / "lecture1").glob("*.ipynb"))
@@ -62,7 +63,7 @@ def run_notebook(name: str, kernel_root: Path) -> str:
     policy = policy_from_config(Config(), REPO)
     kernel_dir = Path(tempfile.mkdtemp(prefix="k-", dir=kernel_root))
     folder = REPO / "source" / "lecture1"
-    command = [sys.executable, "-m", "coursekit.sandbox", policy.to_json(), str(folder)]
+    command = [sys.executable, "-m", "coursekit.isolation.sandbox", policy.to_json(), str(folder)]
     command += [str(kernel_dir), "--", sys.executable, "-m", "IPython", f"{name}.ipynb"]
     env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"}
     started = time.perf_counter()

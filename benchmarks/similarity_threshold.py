@@ -1,4 +1,5 @@
-"""Print how alike correct answers written apart are, as coursekit.similarity measures them.
+"""Print how alike correct answers written apart are, as coursekit.integrity.similarity measures
+them.
 
 The lecture's answer variants (tests/variants/) hold correct answers written differently from the
 instructor's on purpose. For every answer cell a correct variant replaces, this compares its code
@@ -15,9 +16,10 @@ from pathlib import Path
 
 import nbformat
 
-from coursekit import cohort, similarity
-from coursekit.report import answer_code
-from coursekit.variants import load_variant_set, variant_notebook_ids
+from coursekit.authoring import cohort
+from coursekit.calibration.variants import load_variant_set, variant_notebook_ids
+from coursekit.integrity import similarity
+from coursekit.reporting.report import answer_code
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "lecture1"

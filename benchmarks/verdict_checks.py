@@ -25,15 +25,19 @@ sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from conftest import autograded_test_points, read_notebook  # noqa: E402
 
-from coursekit import cohort, nbgrader_ops  # noqa: E402
-from coursekit.autograde import autograde_assignment  # noqa: E402
-from coursekit.course import Course, locate_course  # noqa: E402
-from coursekit.results import AutogradeReport  # noqa: E402
-from coursekit.variants import load_variant_set, variant_notebook_ids  # noqa: E402
-from coursekit.workers import ExecutorSpec  # noqa: E402
+from coursekit.authoring import cohort  # noqa: E402
+from coursekit.calibration.variants import load_variant_set, variant_notebook_ids  # noqa: E402
+from coursekit.core.course import Course, locate_course  # noqa: E402
+from coursekit.grading.autograde import autograde_assignment  # noqa: E402
+from coursekit.grading.types import AutogradeReport  # noqa: E402
+from coursekit.grading.workers import ExecutorSpec  # noqa: E402
+from coursekit.nbgrader import api as nbgrader_api  # noqa: E402
 
 ASSIGNMENT = "lecture1"
-VERDICT_STEPS = ("coursekit.verdicts.ArmVerdictChecks", "coursekit.verdicts.CheckVerdicts")
+VERDICT_STEPS = (
+    "coursekit.integrity.verdicts.ArmVerdictChecks",
+    "coursekit.integrity.verdicts.CheckVerdicts",
+)
 
 
 def make_course(root: Path, with_checks: bool) -> Course:
@@ -48,7 +52,7 @@ def make_course(root: Path, with_checks: bool) -> Course:
                 f"c.Autograde.autograde_preprocessors if step not in {VERDICT_STEPS!r}]\n"
             )
     course = locate_course(root)
-    nbgrader_ops.generate_assignment(course, ASSIGNMENT)
+    nbgrader_api.generate_assignment(course, ASSIGNMENT)
     return course
 
 

@@ -189,16 +189,16 @@ def autograde_cohort(course_root: Path, context: Context) -> tuple[dict[str, Any
 
 def tapped_autograde(course_root: str, report_file: str) -> int:
     """`course autograde ASSIGNMENT` as the CLI runs it, its report also saved as JSON."""
-    from coursekit import cli
+    from coursekit.cli import app as cli_app
 
-    render = cli.render_autograde
+    render = cli_app.render_autograde
 
     def render_and_save(report: Any) -> str:
         Path(report_file).write_text(json.dumps(dataclasses.asdict(report), default=str))
         return render(report)
 
-    cli.render_autograde = render_and_save
-    return cli.main(["--course-dir", course_root, "--quiet", "autograde", ASSIGNMENT])
+    cli_app.render_autograde = render_and_save
+    return cli_app.main(["--course-dir", course_root, "--quiet", "autograde", ASSIGNMENT])
 
 
 def stop_leftovers(course_root: Path, context: Context) -> None:

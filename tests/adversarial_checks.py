@@ -24,10 +24,10 @@ from adversarial_course import (
     source_points,
 )
 
-from coursekit import nbgrader_ops
-from coursekit.course import Course
-from coursekit.feedback import generate_feedback
-from coursekit.report import build_report
+from coursekit.core.course import Course
+from coursekit.nbgrader import api as nbgrader_api
+from coursekit.reporting.feedback import generate_feedback
+from coursekit.reporting.report import build_report
 
 MB = 2**20
 # Where each secret must not turn up. The hidden tests are legitimately in the autograded
@@ -78,14 +78,14 @@ class Evidence:
             connections=tuple(connections),
             flags=read_flags(course, outcomes),
             leftovers=attribute_leftovers(course.root, context),
-            gradebook_students=frozenset(s.student_id for s in nbgrader_ops.read_students(course)),
+            gradebook_students=frozenset(s.student_id for s in nbgrader_api.read_students(course)),
         )
 
     def scores(self, student_id: str) -> dict[str, tuple[float, float]]:
         """grade_id -> (score, max_score) in the gradebook now, for one student."""
         return {
             cell.grade_id: (cell.score, cell.max_score)
-            for notebook in nbgrader_ops.read_scores(self.course, ASSIGNMENT, student_id)
+            for notebook in nbgrader_api.read_scores(self.course, ASSIGNMENT, student_id)
             for cell in notebook.cells
         }
 

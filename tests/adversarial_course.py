@@ -16,9 +16,11 @@ from conftest import autograded_test_points, nbgrader_cell, python_notebook
 from nbformat import NotebookNode
 from nbformat.v4 import new_markdown_cell
 
-from coursekit import cells, cohort, nbgrader_ops
-from coursekit.course import Course, locate_course
-from coursekit.results import StudentInfo
+from coursekit.authoring import cohort
+from coursekit.core import cells
+from coursekit.core.course import Course, locate_course
+from coursekit.core.types import StudentInfo
+from coursekit.nbgrader import api as nbgrader_api
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "adv"
@@ -242,7 +244,7 @@ def write_course(root: Path, context: Context) -> Course:
         keras_source_notebook(), root / "source" / ASSIGNMENT / f"{KERAS_NOTEBOOK}.ipynb"
     )
     course = locate_course(root)
-    nbgrader_ops.generate_assignment(course, ASSIGNMENT)
+    nbgrader_api.generate_assignment(course, ASSIGNMENT)
     return course
 
 
@@ -280,7 +282,7 @@ def build_course(root: Path, attacks: list[Attack], context: Context) -> Course:
         cohort.write_submission(course, ASSIGNMENT, student_id, notebooks)
     # Someone the gradebook knows by a secret name: a student reading the gradebook finds it.
     bystander = StudentInfo("bystander", "Ada", context.secrets["gradebook"], None, None)
-    nbgrader_ops.update_or_create_students(course, [bystander], ["first_name", "last_name"])
+    nbgrader_api.update_or_create_students(course, [bystander], ["first_name", "last_name"])
     for attack in attacks:
         build_submission(course, attack, {NOTEBOOK: ref, KERAS_NOTEBOOK: keras_ref}, context)
     return course

@@ -11,8 +11,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from coursekit import nbgrader_ops
-from coursekit.course import Course, locate_course
+from coursekit.core.course import Course, locate_course
+from coursekit.nbgrader import api as nbgrader_api
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY_ASSIGNMENT = "ps1"
@@ -124,7 +124,7 @@ def tiny_course(tiny_course_dir: Path) -> Course:
 def released_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One released tiny course, made once: creating a gradebook costs seconds."""
     root = write_tiny_course(tmp_path_factory.mktemp("template") / "course")
-    nbgrader_ops.generate_assignment(locate_course(root), TINY_ASSIGNMENT)
+    nbgrader_api.generate_assignment(locate_course(root), TINY_ASSIGNMENT)
     return root
 
 

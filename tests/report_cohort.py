@@ -25,12 +25,13 @@ from conftest import (
 from nbgrader.api import Gradebook
 from test_submissions import edit_cell, reference_notebook
 
-from coursekit import cohort, nbgrader_ops
-from coursekit.autograde import autograde_assignment
-from coursekit.course import Course, locate_course
-from coursekit.feedback import generate_feedback
-from coursekit.report_html import write_report
-from coursekit.results import FlagKind, ReportFiles
+from coursekit.authoring import cohort
+from coursekit.core.course import Course, locate_course
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.nbgrader import api as nbgrader_api
+from coursekit.reporting.feedback import generate_feedback
+from coursekit.reporting.report_html import write_report
+from coursekit.reporting.types import FlagKind, ReportFiles
 
 # Per cell: ample for the tiny cells on a loaded machine; the sleeping answer would take 60 s.
 TIMEOUT_S = 5
@@ -122,7 +123,7 @@ def build_graded_cohort(root: Path) -> GradedCohort:
     with (root / "nbgrader_config.py").open("a") as config:
         config.write(f"\nc.Execute.timeout = {TIMEOUT_S}\n")
     course = locate_course(root)
-    nbgrader_ops.generate_assignment(course, TINY_ASSIGNMENT)
+    nbgrader_api.generate_assignment(course, TINY_ASSIGNMENT)
     with Gradebook(course.db_url, course.layout.course_id) as gradebook:
         gradebook.update_or_create_assignment(TINY_ASSIGNMENT, duedate=DUEDATE)
     on_time = DUEDATE.replace(tzinfo=datetime.UTC) - datetime.timedelta(days=1)

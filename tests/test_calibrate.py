@@ -10,17 +10,17 @@ import nbformat
 import pytest
 from conftest import REPO_ROOT, TINY_ASSIGNMENT, nbgrader_cell, python_notebook
 
-from coursekit import cli
-from coursekit.calibrate import calibrate_assignment, calibration_script
-from coursekit.calibration import calibration_row, tolerance_names
-from coursekit.course import Course, locate_course
-from coursekit.render_calibration import render_calibration
-from coursekit.results import CalibrationReport, NotebookCalibration, VariantOutcome
+from coursekit.calibration.calibrate import calibrate_assignment, calibration_script
+from coursekit.calibration.markdown import render_calibration
+from coursekit.calibration.tolerances import calibration_row, tolerance_names
+from coursekit.calibration.types import CalibrationReport, NotebookCalibration, VariantOutcome
+from coursekit.cli import app as cli_app
+from coursekit.core.course import Course, locate_course
 
 NOTEBOOK = "approx"
 
 SCRIPT = """
-from coursekit.calibration import calibration_row
+from coursekit.calibration.tolerances import calibration_row
 
 DEFAULT_SEEDS = 30
 
@@ -31,7 +31,7 @@ def calibrate(seeds):
 """
 
 VARIANTS = """
-from coursekit.variants import Variant
+from coursekit.calibration.variants import Variant
 
 CORRECT = [
     Variant("reference", {}),
@@ -111,8 +111,8 @@ def test_a_tolerance_without_a_calibration_row_fails_loudly(
     assert not report.ok
 
     argv = ["--course-dir", str(approx_course.root), "calibrate", TINY_ASSIGNMENT]
-    code = cli.main([*argv, "--notebook", NOTEBOOK, "--no-variants"])
-    assert code == cli.EXIT_PARTIAL
+    code = cli_app.main([*argv, "--notebook", NOTEBOOK, "--no-variants"])
+    assert code == cli_app.EXIT_PARTIAL
     out = capsys.readouterr().out
     assert "UNCOVERED" in out and "root_of_square: ROUND_TOL" in out
 
@@ -209,7 +209,9 @@ def test_every_course_script_exposes_calibrate_with_at_least_30_seeds_by_default
 
 def test_calibrate_runs_a_real_notebook_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["--course-dir", str(REPO_ROOT), "calibrate", "lecture1", "--seeds", "2"]
-    assert cli.main([*argv, "--notebook", "exercise_0_python", "--no-variants"]) == cli.EXIT_OK
+    assert (
+        cli_app.main([*argv, "--notebook", "exercise_0_python", "--no-variants"]) == cli_app.EXIT_OK
+    )
     out = capsys.readouterr().out
     for name in ("MEAN_TOL = 0.25", "STD_TOL = 0.15", "NORMAL_TOL = 0.03", "CORR_TOL = 0.3"):
         assert f"`{name}`" in out

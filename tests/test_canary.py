@@ -23,11 +23,12 @@ from test_warm_kernels import (  # noqa: F401 (fixtures)
     with_kernel,
 )
 
-from coursekit import canary, nbgrader_ops
-from coursekit.autograde import autograde_assignment
-from coursekit.cohort import fill_release, solution_answers, write_submission
-from coursekit.course import Course
-from coursekit.errors import CourseError
+from coursekit.authoring.cohort import fill_release, solution_answers, write_submission
+from coursekit.core.course import Course
+from coursekit.core.errors import CourseError
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.isolation import canary
+from coursekit.nbgrader import api as nbgrader_api
 
 ISOLATION_CHECKS = {
     "cannot read gradebook",
@@ -185,7 +186,7 @@ def test_an_unconfined_kernel_stops_the_batch_before_any_student_is_graded(
     assert failed >= ISOLATION_CHECKS, str(stopped.value)
     assert "'python3' starts without the sandbox" in str(stopped.value)
     assert "c.Execute.kernel_name = 'python3-warm'" in str(stopped.value)
-    assert nbgrader_ops.read_scores(course, TINY_ASSIGNMENT, "alice") == ()
+    assert nbgrader_api.read_scores(course, TINY_ASSIGNMENT, "alice") == ()
     canary_folder = course.autograded_dir(TINY_ASSIGNMENT, canary.CANARY_STUDENT)
     assert not canary_folder.parent.exists(), "the canary's folder was left behind"
 
@@ -195,7 +196,7 @@ def test_a_kernel_that_cannot_start_stops_the_batch(released_tiny_course: Course
     submit_reference(course)
     with pytest.raises(CourseError, match="kernel starts: NoSuchKernel"):
         autograde_assignment(course, TINY_ASSIGNMENT)
-    assert nbgrader_ops.read_scores(course, TINY_ASSIGNMENT, "alice") == ()
+    assert nbgrader_api.read_scores(course, TINY_ASSIGNMENT, "alice") == ()
 
 
 @pytest.mark.slow
@@ -241,4 +242,4 @@ def test_a_sandbox_that_cannot_be_set_up_stops_the_batch_naming_the_mechanism(
     with pytest.raises(CourseError, match="kernel starts: .*cgroup_memory") as stopped:
         autograde_assignment(course, TINY_ASSIGNMENT)
     assert "c.CourseKit.sandbox_enabled = False" in str(stopped.value)
-    assert nbgrader_ops.read_scores(course, TINY_ASSIGNMENT, "alice") == ()
+    assert nbgrader_api.read_scores(course, TINY_ASSIGNMENT, "alice") == ()

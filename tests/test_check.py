@@ -18,10 +18,11 @@ from conftest import (
 )
 from test_submissions import cell_by_id, edit_cell, reference_notebook
 
-from coursekit import cli, cohort
-from coursekit.check import check_notebook
-from coursekit.course import Course
-from coursekit.results import CheckStatus, NotebookCheck
+from coursekit.authoring import cohort
+from coursekit.cli import app as cli_app
+from coursekit.core.course import Course
+from coursekit.grading.check import check_notebook
+from coursekit.grading.types import CheckStatus, NotebookCheck
 
 WRONG_ADD = "def add(a, b):\n    return a - b"
 # Passes the visible add(1, 2) == 3 and fails the hidden add(40, 2) == 42.
@@ -58,7 +59,7 @@ def statuses(check: NotebookCheck) -> dict[str, CheckStatus]:
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = cli.main(argv)
+    code = cli_app.main(argv)
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -75,7 +76,7 @@ def test_solved_notebook_passes_every_visible_check_outside_any_course(
 
     code, out, err = run_cli(["check", path.name], capsys)
 
-    assert code == cli.EXIT_OK, out + err
+    assert code == cli_app.EXIT_OK, out + err
     graded = list(autograded_test_points(blank(released_tiny_course)))
     for grade_id in graded:
         assert re.search(rf"passed\s+{grade_id} ", out), out
@@ -107,7 +108,7 @@ def test_failed_check_says_the_behaviour_and_what_was_expected(
 
     code, out, _ = run_cli(["check", str(path)], capsys)
 
-    assert code == cli.EXIT_PARTIAL
+    assert code == cli_app.EXIT_PARTIAL
     failed = next(line for line in out.splitlines() if "add_is_sum" in line)
     assert failed.split()[0] == "FAILED"
     behaviour = cell_by_id(nb, "add_is_sum").source.splitlines()[0].strip('"')
@@ -185,7 +186,7 @@ def test_quiet_prints_failures_only_and_no_progress(
     path = save(nb, downloads)
 
     code, out, err = run_cli(["check", "--quiet", str(path)], capsys)
-    assert code == cli.EXIT_PARTIAL
+    assert code == cli_app.EXIT_PARTIAL
     assert "add_is_sum" in out and "square_is_power" not in out
     assert err == ""
 
@@ -225,7 +226,7 @@ def test_unusable_file_exits_1_naming_it_and_what_to_do(
 
     code, out, err = run_cli(["check", str(path)], capsys)
 
-    assert code == cli.EXIT_USAGE
+    assert code == cli_app.EXIT_USAGE
     assert str(path) in err and says in err and todo in err
     assert "Traceback" not in err and out == ""
 

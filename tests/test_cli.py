@@ -10,30 +10,20 @@ from pathlib import Path
 import pytest
 from conftest import TINY_ASSIGNMENT
 
-from coursekit import cli
-from coursekit.results import (
+from coursekit.authoring.types import DemoResult, NotebookProof, ProofCheck, ReleaseReport
+from coursekit.calibration.types import CalibrationReport, NotebookCalibration, ToleranceCalibration
+from coursekit.cli import app as cli_app
+from coursekit.grading.types import (
     AutogradeReport,
-    CalibrationReport,
     CellCheck,
     CheckStatus,
-    CollectReport,
-    DemoResult,
-    FeedbackReport,
-    LmsExport,
-    NotebookCalibration,
     NotebookCheck,
-    NotebookProof,
-    ProofCheck,
-    ReleaseReport,
-    ReportData,
-    ReportFiles,
-    RosterImport,
-    SkippedEntry,
     Status,
     StudentOutcome,
-    ToleranceCalibration,
 )
-from coursekit.workers import ExecutorSpec
+from coursekit.grading.workers import ExecutorSpec
+from coursekit.intake.types import CollectReport, RosterImport, SkippedEntry
+from coursekit.reporting.types import FeedbackReport, LmsExport, ReportData, ReportFiles
 
 Calls = list[tuple[str, tuple, dict]]
 
@@ -67,7 +57,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         "import_roster": RosterImport("students.csv", ("s1",), (), ()),
     }
     for name, result in clean.items():
-        monkeypatch.setattr(cli, name, recorder(name, result))
+        monkeypatch.setattr(cli_app, name, recorder(name, result))
     return recorded
 
 
@@ -77,13 +67,13 @@ MAPPINGS = [
         ["release", "ps1"],
         "release_assignment",
         lambda root: ["ps1"],
-        {"execute": True, "progress": cli.print_release_progress},
+        {"execute": True, "progress": cli_app.print_release_progress},
     ),
     (
         ["release", "ps1", "--no-execute"],
         "release_assignment",
         lambda root: ["ps1"],
-        {"execute": False, "progress": cli.print_release_progress},
+        {"execute": False, "progress": cli_app.print_release_progress},
     ),
     (
         ["release", "ps1", "--quiet"],
@@ -97,9 +87,9 @@ MAPPINGS = [
         lambda root: ["ps1", None],
         {
             "force": True,
-            "progress": cli.AutogradeProgressPrinter(),
+            "progress": cli_app.AutogradeProgressPrinter(),
             "executor": ExecutorSpec(),
-            "notice": cli.print_message,
+            "notice": cli_app.print_message,
         },
     ),
     (
@@ -108,9 +98,9 @@ MAPPINGS = [
         lambda root: ["ps1", None],
         {
             "force": False,
-            "progress": cli.AutogradeProgressPrinter(),
+            "progress": cli_app.AutogradeProgressPrinter(),
             "executor": ExecutorSpec(),
-            "notice": cli.print_message,
+            "notice": cli_app.print_message,
         },
     ),
     (
@@ -119,16 +109,21 @@ MAPPINGS = [
         lambda root: ["ps1", None],
         {
             "force": True,
-            "progress": cli.AutogradeProgressPrinter(),
+            "progress": cli_app.AutogradeProgressPrinter(),
             "executor": ExecutorSpec(name="dask", workers=3, scheduler="tcp://h:1"),
-            "notice": cli.print_message,
+            "notice": cli_app.print_message,
         },
     ),
     (
         ["autograde", "ps1", "--quiet"],
         "autograde_assignment",
         lambda root: ["ps1", None],
-        {"force": True, "progress": None, "executor": ExecutorSpec(), "notice": cli.print_message},
+        {
+            "force": True,
+            "progress": None,
+            "executor": ExecutorSpec(),
+            "notice": cli_app.print_message,
+        },
     ),
     (
         ["autograde", "ps1", "--student", "a", "--student", "b"],
@@ -136,9 +131,9 @@ MAPPINGS = [
         lambda root: ["ps1", ["a", "b"]],
         {
             "force": True,
-            "progress": cli.AutogradeProgressPrinter(),
+            "progress": cli_app.AutogradeProgressPrinter(),
             "executor": ExecutorSpec(),
-            "notice": cli.print_message,
+            "notice": cli_app.print_message,
         },
     ),
     (["feedback", "ps1"], "generate_feedback", lambda root: ["ps1"], {"show_hidden_tests": False}),
@@ -175,7 +170,7 @@ MAPPINGS = [
     ),
     (["report", "ps1"], "write_report", lambda root: ["ps1", None], {}),
     (["report", "ps1", "--to", "out"], "write_report", lambda root: ["ps1", Path("out")], {}),
-    (["demo"], "run_demo", lambda root: [None], {"progress": cli.print_progress}),
+    (["demo"], "run_demo", lambda root: [None], {"progress": cli_app.print_progress}),
     (["demo", "--quiet"], "run_demo", lambda root: [None], {"progress": None}),
     (["--quiet", "demo"], "run_demo", lambda root: [None], {"progress": None}),
     (["-q", "demo"], "run_demo", lambda root: [None], {"progress": None}),
@@ -184,19 +179,19 @@ MAPPINGS = [
         ["calibrate", "ps1"],
         "calibrate_assignment",
         lambda root: ["ps1", None],
-        {"notebook_id": None, "variants": True, "progress": cli.print_message},
+        {"notebook_id": None, "variants": True, "progress": cli_app.print_message},
     ),
     (
         ["calibrate", "ps1", "--seeds", "5", "--notebook", "arith", "--no-variants"],
         "calibrate_assignment",
         lambda root: ["ps1", 5],
-        {"notebook_id": "arith", "variants": False, "progress": cli.print_message},
+        {"notebook_id": "arith", "variants": False, "progress": cli_app.print_message},
     ),
     (
         ["demo", "--dir", "elsewhere"],
         "run_demo",
         lambda root: [Path("elsewhere")],
-        {"progress": cli.print_progress},
+        {"progress": cli_app.print_progress},
     ),
     (
         ["collect", "ps1", "subs.zip"],
@@ -220,7 +215,7 @@ MAPPINGS = [
 def test_argv_maps_to_one_function_call(
     calls: Calls, tiny_course_dir: Path, argv: list[str], name: str, args, kwargs: dict
 ) -> None:
-    assert cli.main(["--course-dir", str(tiny_course_dir), *argv]) == cli.EXIT_OK
+    assert cli_app.main(["--course-dir", str(tiny_course_dir), *argv]) == cli_app.EXIT_OK
 
     ((called, (course, *rest), called_kwargs),) = calls
     assert called == name
@@ -233,7 +228,7 @@ def test_course_is_found_from_a_subfolder(
     calls: Calls, tiny_course_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tiny_course_dir / "source" / TINY_ASSIGNMENT)
-    assert cli.main(["feedback", TINY_ASSIGNMENT]) == cli.EXIT_OK
+    assert cli_app.main(["feedback", TINY_ASSIGNMENT]) == cli_app.EXIT_OK
     assert calls[0][1][0].root == tiny_course_dir.resolve()
 
 
@@ -249,15 +244,15 @@ def test_course_is_found_from_a_subfolder(
 )
 def test_usage_error_exits_1(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(argv)
-    assert exit_info.value.code == cli.EXIT_USAGE
+        cli_app.main(argv)
+    assert exit_info.value.code == cli_app.EXIT_USAGE
     assert "usage: course" in capsys.readouterr().err
 
 
 def test_missing_config_exits_1_with_a_message_and_no_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["--course-dir", str(tmp_path), "export"]) == cli.EXIT_USAGE
+    assert cli_app.main(["--course-dir", str(tmp_path), "export"]) == cli_app.EXIT_USAGE
     err = capsys.readouterr().err
     assert "No nbgrader_config.py" in err and "--course-dir" in err
     assert "Traceback" not in err
@@ -265,9 +260,9 @@ def test_missing_config_exits_1_with_a_message_and_no_traceback(
 
 def test_help_shows_an_example_per_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        cli.main(["--help"])
+        cli_app.main(["--help"])
     out = capsys.readouterr().out
-    for command in cli.COMMANDS:
+    for command in cli_app.COMMANDS:
         assert f"course {command}" in out
 
 
@@ -328,15 +323,15 @@ def test_partial_failure_exits_2(
     argv: list[str],
     result: object,
 ) -> None:
-    monkeypatch.setattr(cli, name, lambda *args, **kwargs: result)
-    assert cli.main(["--course-dir", str(tiny_course_dir), *argv]) == cli.EXIT_PARTIAL
+    monkeypatch.setattr(cli_app, name, lambda *args, **kwargs: result)
+    assert cli_app.main(["--course-dir", str(tiny_course_dir), *argv]) == cli_app.EXIT_PARTIAL
 
 
 def test_main_puts_its_interpreters_folder_first_on_path(
     calls: Calls, tiny_course_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
-    cli.main(["--course-dir", str(tiny_course_dir), "feedback", "ps1"])
+    cli_app.main(["--course-dir", str(tiny_course_dir), "feedback", "ps1"])
     assert os.environ["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
 
 
@@ -349,13 +344,13 @@ def test_check_maps_to_check_notebook_without_looking_for_a_course(
         recorded.append((args, kwargs))
         return NotebookCheck("nb.ipynb", ())
 
-    monkeypatch.setattr(cli, "check_notebook", record)
+    monkeypatch.setattr(cli_app, "check_notebook", record)
     monkeypatch.chdir(tmp_path)  # no nbgrader_config.py here or above: a student's folder
 
-    assert cli.main(["check", "nb.ipynb"]) == cli.EXIT_OK
-    assert cli.main(["check", "--quiet", "nb.ipynb"]) == cli.EXIT_OK
+    assert cli_app.main(["check", "nb.ipynb"]) == cli_app.EXIT_OK
+    assert cli_app.main(["check", "--quiet", "nb.ipynb"]) == cli_app.EXIT_OK
     assert recorded == [
-        ((Path("nb.ipynb"),), {"progress": cli.print_cell_progress}),
+        ((Path("nb.ipynb"),), {"progress": cli_app.print_cell_progress}),
         ((Path("nb.ipynb"),), {"progress": None}),
     ]
     assert "error" not in capsys.readouterr().err
@@ -363,17 +358,17 @@ def test_check_maps_to_check_notebook_without_looking_for_a_course(
 
 def test_failed_check_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
     failed = CellCheck("add_is_sum", 2.0, "add sums.", CheckStatus.FAILED, "AssertionError: x")
-    monkeypatch.setattr(cli, "check_notebook", lambda *a, **k: NotebookCheck("nb", (failed,)))
-    assert cli.main(["check", "nb.ipynb"]) == cli.EXIT_PARTIAL
+    monkeypatch.setattr(cli_app, "check_notebook", lambda *a, **k: NotebookCheck("nb", (failed,)))
+    assert cli_app.main(["check", "nb.ipynb"]) == cli_app.EXIT_PARTIAL
 
 
-@pytest.mark.parametrize("command", sorted(cli.COMMANDS))
+@pytest.mark.parametrize("command", sorted(cli_app.COMMANDS))
 def test_every_subcommand_help_shows_an_example_and_quiet(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        cli.main([command, "--help"])
-    assert exit_info.value.code == cli.EXIT_OK
+        cli_app.main([command, "--help"])
+    assert exit_info.value.code == cli_app.EXIT_OK
     out = capsys.readouterr().out
     assert f"example: course {command}" in out
     assert "--quiet" in out
@@ -381,15 +376,15 @@ def test_every_subcommand_help_shows_an_example_and_quiet(
 
 def test_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        cli.main(["--help"])
+        cli_app.main(["--help"])
     out = capsys.readouterr().out
     codes = out.split("exit codes:", 1)[1]
-    for code in (cli.EXIT_OK, cli.EXIT_USAGE, cli.EXIT_PARTIAL):
+    for code in (cli_app.EXIT_OK, cli_app.EXIT_USAGE, cli_app.EXIT_PARTIAL):
         assert f"  {code}  " in codes
 
 
 def test_quiet_never_silences_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["--quiet", "--course-dir", str(tmp_path), "export"]) == cli.EXIT_USAGE
+    assert cli_app.main(["--quiet", "--course-dir", str(tmp_path), "export"]) == cli_app.EXIT_USAGE
     assert "No nbgrader_config.py" in capsys.readouterr().err
 
 
@@ -404,7 +399,7 @@ def test_quiet_never_silences_an_error(tmp_path: Path, capsys: pytest.CaptureFix
 def test_command_before_its_prerequisite_exits_1_with_what_to_do(
     tiny_course_dir: Path, capsys: pytest.CaptureFixture[str], argv: list[str], says: str
 ) -> None:
-    assert cli.main(["--course-dir", str(tiny_course_dir), *argv]) == cli.EXIT_USAGE
+    assert cli_app.main(["--course-dir", str(tiny_course_dir), *argv]) == cli_app.EXIT_USAGE
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err
 
@@ -414,7 +409,7 @@ def test_damaged_source_notebook_exits_1_naming_it(
 ) -> None:
     damaged = tiny_course_dir / "source" / TINY_ASSIGNMENT / "damaged.ipynb"
     damaged.write_text("{")
-    assert cli.main(["--course-dir", str(tiny_course_dir), "summary", TINY_ASSIGNMENT]) == 1
+    assert cli_app.main(["--course-dir", str(tiny_course_dir), "summary", TINY_ASSIGNMENT]) == 1
     err = capsys.readouterr().err
     assert str(damaged) in err and "Fix or restore it" in err and "Traceback" not in err
 
@@ -430,5 +425,5 @@ def test_output_into_a_closed_pipe_ends_quietly(tiny_course_dir: Path) -> None:
         assert process.stdout is not None and process.stderr is not None
         process.stdout.close()  # before the command can have printed anything
         stderr = process.stderr.read().decode()
-        assert process.wait(timeout=120) == cli.EXIT_BROKEN_PIPE, stderr
+        assert process.wait(timeout=120) == cli_app.EXIT_BROKEN_PIPE, stderr
     assert stderr == ""

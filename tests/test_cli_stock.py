@@ -12,8 +12,8 @@ from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, autograded_test_points, rea
 from test_pipeline_feedback import hidden_test_lines, visible_text
 from test_submissions import delete_cell, edit_cell, reference_notebook
 
-from coursekit import cohort
-from coursekit.course import locate_course
+from coursekit.authoring import cohort
+from coursekit.core.course import locate_course
 
 BIN = Path(sys.executable).parent
 

@@ -26,14 +26,14 @@ from lms_archives import (
 )
 from nbgrader.api import Gradebook
 
-from coursekit import cohort
-from coursekit.archive import ArchiveLimits
-from coursekit.collect import collect_submissions
-from coursekit.course import Course, locate_course
-from coursekit.errors import CourseError
-from coursekit.lms_formats import match_notebook
-from coursekit.results import CollectAction
-from coursekit.roster import import_roster
+from coursekit.authoring import cohort
+from coursekit.core.course import Course, locate_course
+from coursekit.core.errors import CourseError
+from coursekit.intake.archive import ArchiveLimits
+from coursekit.intake.collect import collect_submissions
+from coursekit.intake.lms_formats import match_notebook
+from coursekit.intake.roster import import_roster
+from coursekit.intake.types import CollectAction
 
 NB = f"{TINY_NOTEBOOK}.ipynb"
 MONDAY = datetime.datetime(2026, 3, 2, 9, 30, 0, tzinfo=datetime.UTC)

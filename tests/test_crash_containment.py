@@ -27,13 +27,16 @@ from nbformat.v4 import new_markdown_cell, new_notebook
 from nbgrader import utils as nbgrader_utils
 from test_submissions import cell_by_id, edit_cell
 
-from coursekit import cohort, execution, nbgrader_ops
-from coursekit.autograde import autograde_assignment
-from coursekit.course import Course, locate_course
-from coursekit.render import render_autograde
-from coursekit.results import AutogradeReport, KernelCrash, Status, StudentOutcome
-from coursekit.warm import COLD_KERNEL_NAME, client
-from coursekit.warm.kernelspec import install_kernelspec, kernel_json
+from coursekit.authoring import cohort
+from coursekit.cli.render import render_autograde
+from coursekit.core.course import Course, locate_course
+from coursekit.core.types import KernelCrash
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
+from coursekit.isolation.warm import COLD_KERNEL_NAME, client
+from coursekit.isolation.warm.kernelspec import install_kernelspec, kernel_json
+from coursekit.nbgrader import api as nbgrader_api
+from coursekit.steps import execution
 
 ASSIGNMENT = "ps1"
 NOTEBOOK = "powers"
@@ -146,7 +149,7 @@ def make_course(root: Path, kernel_name: str, extra_config: str = "") -> Course:
     config += f"\nc.Execute.kernel_name = {kernel_name!r}\nc.Execute.timeout = {CELL_TIMEOUT_S}\n"
     (root / "nbgrader_config.py").write_text(config + extra_config)
     course = locate_course(root)
-    nbgrader_ops.generate_assignment(course, ASSIGNMENT)
+    nbgrader_api.generate_assignment(course, ASSIGNMENT)
     return course
 
 

@@ -17,12 +17,13 @@ import pytest
 from conftest import TINY_ASSIGNMENT
 from test_pipeline_autograde import write_cohort
 
-from coursekit import cli, nbgrader_ops
-from coursekit.autograde import autograde_assignment
-from coursekit.course import Course, locate_course
-from coursekit.errors import CourseError
-from coursekit.results import AutogradeReport, Status
-from coursekit.workers import ExecutorSpec
+from coursekit.cli import app as cli_app
+from coursekit.core.course import Course, locate_course
+from coursekit.core.errors import CourseError
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.grading.types import AutogradeReport, Status
+from coursekit.grading.workers import ExecutorSpec
+from coursekit.nbgrader import api as nbgrader_api
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow  # each test starts Dask processes and grades a cohort
@@ -110,7 +111,7 @@ def graded_copies(template: Path, tmp_path: Path) -> tuple[Course, Course]:
 def scores_of(course: Course, report: AutogradeReport) -> dict[str, tuple]:
     """Every cell score of each student as the gradebook holds it."""
     return {
-        outcome.student_id: nbgrader_ops.read_scores(course, TINY_ASSIGNMENT, outcome.student_id)
+        outcome.student_id: nbgrader_api.read_scores(course, TINY_ASSIGNMENT, outcome.student_id)
         for outcome in report.outcomes
     }
 
@@ -132,12 +133,12 @@ def test_a_dask_cluster_on_loopback_gives_the_sequential_grades(
     first = autograde_assignment(sequential, TINY_ASSIGNMENT)
 
     argv = ["--course-dir", str(on_dask.root), "autograde", TINY_ASSIGNMENT]
-    code = cli.main([*argv, "--scheduler", scheduler])
+    code = cli_app.main([*argv, "--scheduler", scheduler])
     second = autograde_assignment(
         on_dask, TINY_ASSIGNMENT, executor=ExecutorSpec(scheduler=scheduler)
     )
 
-    assert code == cli.EXIT_PARTIAL  # the cohort has rejected and failed students
+    assert code == cli_app.EXIT_PARTIAL  # the cohort has rejected and failed students
     assert capsys.readouterr().err.count(f"/{len(first.outcomes)}] ") == len(first.outcomes)
     assert_same_grades(sequential, first, on_dask, second)
 

@@ -21,11 +21,13 @@ from nbformat.v4 import new_code_cell
 from test_pipeline_feedback import visible_text
 from test_submissions import edit_cell
 
-from coursekit import cells, cohort
-from coursekit.autograde import autograde_assignment
-from coursekit.course import Course, locate_course
-from coursekit.feedback import generate_feedback
-from coursekit.results import AutogradeReport, FeedbackReport, Status
+from coursekit.authoring import cohort
+from coursekit.core import cells
+from coursekit.core.course import Course, locate_course
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.grading.types import AutogradeReport, Status
+from coursekit.reporting.feedback import generate_feedback
+from coursekit.reporting.types import FeedbackReport
 
 WRONG_ADD = "def add(a, b):\n    return a - b"
 # A written answer with characters outside ASCII, which editors may store escaped or not.

@@ -16,8 +16,9 @@ import nbformat
 import pytest
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, autograded_test_points, read_notebook
 
-from coursekit import cohort, nbgrader_ops
-from coursekit.course import Course
+from coursekit.authoring import cohort
+from coursekit.core.course import Course
+from coursekit.nbgrader import api as nbgrader_api
 
 BIN = Path(sys.executable).parent
 # Which answer each autograded test of the tiny notebook checks.
@@ -108,7 +109,7 @@ def test_two_students_fetch_submit_and_are_collected_and_graded(
         read_notebook(course.source_dir(TINY_ASSIGNMENT) / f"{TINY_NOTEBOOK}.ipynb")
     )
     for student_id, answered in ANSWERED.items():
-        (score,) = nbgrader_ops.read_scores(course, TINY_ASSIGNMENT, student_id)
+        (score,) = nbgrader_api.read_scores(course, TINY_ASSIGNMENT, student_id)
         expected = sum(p for grade_id, p in points.items() if TESTED_ANSWER[grade_id] in answered)
         assert score.auto_score == expected, student_id
     assert set(TESTED_ANSWER) == set(points)  # the mapping above covers every test

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from test_notebooks_static import autograded_tests, imported_modules, source
 
-from coursekit import cells
+from coursekit.core import cells
 
 NOTEBOOK_ID = "exercise_0_python"
 CALIBRATION = Path(__file__).resolve().parents[1] / "docs" / "calibration_exercise_0_python.md"

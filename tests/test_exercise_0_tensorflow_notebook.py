@@ -9,7 +9,7 @@ from pathlib import Path
 
 from test_notebooks_static import autograded_tests, source
 
-from coursekit import cells
+from coursekit.core import cells
 
 NOTEBOOK_ID = "exercise_0_tensorflow"
 CALIBRATION = Path(__file__).resolve().parents[1] / "docs" / f"calibration_{NOTEBOOK_ID}.md"

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from test_notebooks_static import autograded_tests, source
 
-from coursekit import cells
+from coursekit.core import cells
 
 NOTEBOOK_ID = "exercise_1_1_playground"
 CALIBRATION_DOC = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from test_notebooks_static import autograded_tests, source
 
-from coursekit import cells
+from coursekit.core import cells
 
 NOTEBOOK_ID = "exercise_1_4_try_out"
 LINKS = (

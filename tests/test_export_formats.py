@@ -10,9 +10,9 @@ from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
 from nbgrader.api import Gradebook
 from report_cohort import GradedCohort
 
-from coursekit import cells
-from coursekit.errors import CourseError
-from coursekit.export import (
+from coursekit.core import cells
+from coursekit.core.errors import CourseError
+from coursekit.reporting.export import (
     AUTO,
     CANVAS_POINTS_ROW,
     CANVAS_STUDENT_COLUMNS,

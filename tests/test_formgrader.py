@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
 
-from coursekit import cells, cohort, nbgrader_ops
-from coursekit.course import Course
+from coursekit.authoring import cohort
+from coursekit.core import cells
+from coursekit.core.course import Course
+from coursekit.nbgrader import api as nbgrader_api
 
 pytestmark = pytest.mark.slow  # a server start and two autogrades: about 20 s on 2 cores
 
@@ -105,7 +107,7 @@ def graded_course(released_tiny_course: Course) -> Course:
     }
     for student_id, nb in students.items():
         cohort.write_submission(course, TINY_ASSIGNMENT, student_id, {TINY_NOTEBOOK: nb})
-        nbgrader_ops.autograde_student(course, TINY_ASSIGNMENT, student_id)
+        nbgrader_api.autograde_student(course, TINY_ASSIGNMENT, student_id)
     return course
 
 
@@ -207,7 +209,7 @@ def test_manual_grade_set_through_formgrader_reaches_the_gradebook(
             assert answer["manual_score"] == points[grade["name"]]
             assert not answer["needs_manual_grade"]
 
-    (score,) = nbgrader_ops.read_scores(graded_course, TINY_ASSIGNMENT, "writer")
+    (score,) = nbgrader_api.read_scores(graded_course, TINY_ASSIGNMENT, "writer")
     manual = {cell.grade_id: cell.manual_score for cell in score.cells if cell.grade_id in points}
     assert manual == points
     assert not score.needs_manual_grade

@@ -1,6 +1,6 @@
 """Hidden tests judge behaviour: for every notebook with autograded tests, correct answers
 written differently keep every point, and typical mistakes lose the points of the test aimed at
-them. The variants are data in tests/variants/<notebook_id>.py; see coursekit.variants.
+them. The variants are data in tests/variants/<notebook_id>.py; see coursekit.calibration.variants.
 """
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursekit import cells
-from coursekit.course import Course, locate_course
-from coursekit.results import VariantOutcome
-from coursekit.variants import (
+from coursekit.calibration.types import VariantOutcome
+from coursekit.calibration.variants import (
     Variant,
     VariantSet,
     load_variant_set,
     run_variants,
     variant_notebook_ids,
 )
+from coursekit.core import cells
+from coursekit.core.course import Course, locate_course
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "lecture1"

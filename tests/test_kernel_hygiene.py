@@ -1,4 +1,5 @@
-"""The grading kernel forgets each test cell's source once it has run (coursekit.kernel_hygiene).
+"""The grading kernel forgets each test cell's source once it has run
+(coursekit.integrity.kernel_hygiene).
 
 Real kernels: autograde's own Execute step runs a notebook whose last cell, a student's,
 prints everything IPython remembers of the cells before it, reversed (so that no output line
@@ -17,8 +18,8 @@ from conftest import nbgrader_cell, python_notebook
 from nbformat import NotebookNode
 from nbgrader import utils as nbgrader_utils
 
-from coursekit.execution import ContainedExecute
-from coursekit.kernel_hygiene import PLACEHOLDER, digests_of_tests, hygiene_code
+from coursekit.integrity.kernel_hygiene import PLACEHOLDER, digests_of_tests, hygiene_code
+from coursekit.steps.execution import ContainedExecute
 
 # A student's cell that prints, reversed, what the kernel keeps of earlier cells.
 READER = r"""

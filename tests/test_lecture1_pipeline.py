@@ -16,13 +16,21 @@ import pytest
 from conftest import autograded_test_points
 from test_pipeline_feedback import visible_text
 
-from coursekit import cells, nbgrader_ops
-from coursekit.autograde import autograde_assignment
-from coursekit.cohort import fill_release, solution_answers, write_submission, written_answers
-from coursekit.course import Course, locate_course
-from coursekit.feedback import generate_feedback
-from coursekit.release import release_assignment
-from coursekit.results import AutogradeReport, ReleaseReport, Severity, Status
+from coursekit.authoring.cohort import (
+    fill_release,
+    solution_answers,
+    write_submission,
+    written_answers,
+)
+from coursekit.authoring.release import release_assignment
+from coursekit.authoring.types import ReleaseReport
+from coursekit.core import cells
+from coursekit.core.course import Course, locate_course
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.grading.types import AutogradeReport, Status
+from coursekit.intake.types import Severity
+from coursekit.nbgrader import api as nbgrader_api
+from coursekit.reporting.feedback import generate_feedback
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "lecture1"
@@ -196,7 +204,7 @@ def test_stock_nbgrader_gives_the_same_grades(course: Course, graded: AutogradeR
     for student_id in before:
         nbgrader("autograde", ASSIGNMENT, "--force", f"--student={student_id}", cwd=course.root)
     for student_id, scores in before.items():
-        assert nbgrader_ops.read_scores(course, ASSIGNMENT, student_id) == scores, student_id
+        assert nbgrader_api.read_scores(course, ASSIGNMENT, student_id) == scores, student_id
     nbgrader("generate_feedback", ASSIGNMENT, "--force", cwd=course.root)
     nbgrader("export", cwd=course.root)
     with open(course.root / "grades.csv", newline="") as handle:

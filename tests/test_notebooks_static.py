@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursekit import cells
+from coursekit.core import cells
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "lecture1"

@@ -26,16 +26,18 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import SaveAutoGrades
 from test_submissions import cell_by_id, edit_cell, reference_notebook
 
-from coursekit import cohort, inflight, runlock
-from coursekit.autograde import autograde_assignment
-from coursekit.course import Course, locate_course
-from coursekit.errors import CourseError
-from coursekit.export import UNFINISHED, collect_grade_rows
-from coursekit.gradebook_writes import SaveAutoGradesPerNotebook, needs_manual_grade
-from coursekit.nbgrader_ops import quiet_nbgrader
-from coursekit.report import build_report
-from coursekit.results import FlagKind, Status
-from coursekit.submission_state import SubmissionState, restore_submission, save_submission
+from coursekit.authoring import cohort
+from coursekit.core.course import Course, locate_course
+from coursekit.core.errors import CourseError
+from coursekit.grading import inflight, runlock
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.grading.types import Status
+from coursekit.nbgrader.api import quiet_nbgrader
+from coursekit.nbgrader.submission_state import SubmissionState, restore_submission, save_submission
+from coursekit.reporting.export import UNFINISHED, collect_grade_rows
+from coursekit.reporting.report import build_report
+from coursekit.reporting.types import FlagKind
+from coursekit.steps.gradebook_writes import SaveAutoGradesPerNotebook, needs_manual_grade
 
 WRITTEN = "why_commutative"  # the tiny notebook's manually graded answer
 TEST = "add_is_sum"  # an autograder test
@@ -255,7 +257,7 @@ def hold_lock_in_child(course_root: Path) -> subprocess.Popen[str]:
         f"""
         import sys
         from pathlib import Path
-        from coursekit.runlock import hold_run_lock
+        from coursekit.grading.runlock import hold_run_lock
         with hold_run_lock(Path({str(course_root)!r}), "course autograde ps1"):
             print("held", flush=True)
             sys.stdin.read()
@@ -341,7 +343,7 @@ def test_the_previous_autograded_folder_is_kept_by_hard_links_and_put_back(
 
 
 def test_a_full_disk_is_recognised_in_nbgrader_s_log() -> None:
-    from coursekit.errors import NbgraderError
+    from coursekit.core.errors import NbgraderError
 
     logged = NbgraderError("nbgrader failed", "OSError: [Errno 28] No space left on device")
     assert inflight.is_disk_full(logged)
@@ -629,5 +631,5 @@ def test_the_course_config_saves_grades_per_notebook() -> None:
     names = [
         step if isinstance(step, str) else f"{step.__module__}.{step.__name__}" for step in steps
     ]
-    assert "coursekit.gradebook_writes.SaveAutoGradesPerNotebook" in names
+    assert "coursekit.steps.gradebook_writes.SaveAutoGradesPerNotebook" in names
     assert not [name for name in names if name.endswith(".SaveAutoGrades")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbgrader import utils as nbgrader_utils
 
-from coursekit.output_limits import LimitOutputCharacters
+from coursekit.steps.output_limits import LimitOutputCharacters
 
 LIMIT = 1000
 

@@ -20,16 +20,24 @@ from test_pipeline_autograde import WRONG_ADD, source_points, write_cohort
 from test_submissions import edit_cell, reference_notebook
 from traitlets.config import Config
 
-from coursekit import cli, cohort, nbgrader_ops
-from coursekit.autograde import autograde_assignment
-from coursekit.course import Course, locate_course
-from coursekit.errors import CourseError
-from coursekit.progress import ProgressMeter
-from coursekit.render import render_progress_bar, render_progress_log_line
-from coursekit.results import Status, StudentOutcome
-from coursekit.workers import ExecutorSpec, available_cores, local, make_executor, resolve_spec
-from coursekit.workers.inline import InlineExecutor
-from coursekit.workers.local import LocalExecutor
+from coursekit.authoring import cohort
+from coursekit.cli import app as cli_app
+from coursekit.cli.progress import ProgressMeter
+from coursekit.cli.render import render_progress_bar, render_progress_log_line
+from coursekit.core.course import Course, locate_course
+from coursekit.core.errors import CourseError
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.grading.types import Status, StudentOutcome
+from coursekit.grading.workers import (
+    ExecutorSpec,
+    available_cores,
+    local,
+    make_executor,
+    resolve_spec,
+)
+from coursekit.grading.workers.inline import InlineExecutor
+from coursekit.grading.workers.local import LocalExecutor
+from coursekit.nbgrader import api as nbgrader_api
 
 BIN = Path(sys.executable).parent
 RAISES = "def square(x):\n    raise ValueError('not today')"
@@ -55,7 +63,7 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 def gradebook_scores(course: Course, student_ids: list[str]) -> dict[str, tuple]:
     """Every cell score of each student as the gradebook holds it."""
-    return {sid: nbgrader_ops.read_scores(course, TINY_ASSIGNMENT, sid) for sid in student_ids}
+    return {sid: nbgrader_api.read_scores(course, TINY_ASSIGNMENT, sid) for sid in student_ids}
 
 
 def test_parallel_autograde_gives_stock_nbgrader_grades_cell_by_cell(
@@ -78,7 +86,7 @@ def test_parallel_autograde_gives_stock_nbgrader_grades_cell_by_cell(
     run(["nbgrader", "autograde", TINY_ASSIGNMENT, "--force"], cwd=stock.root)
     ours = run(["course", "autograde", TINY_ASSIGNMENT, "--workers", "4"], cwd=parallel.root)
 
-    assert ours.returncode == cli.EXIT_PARTIAL, ours.stderr  # rejected and failed students
+    assert ours.returncode == cli_app.EXIT_PARTIAL, ours.stderr  # rejected and failed students
     progress_lines = [line for line in ours.stderr.splitlines() if line.startswith("[")]
     assert len(progress_lines) == len(students), ours.stderr
     assert "database is locked" not in ours.stdout + ours.stderr
@@ -91,7 +99,7 @@ def test_parallel_autograde_gives_stock_nbgrader_grades_cell_by_cell(
     expected = gradebook_scores(stock, graded)
     assert all(expected.values()), "stock nbgrader graded nobody: the comparison is empty"
     assert gradebook_scores(parallel, graded) == expected
-    assert all(nbgrader_ops.read_scores(parallel, TINY_ASSIGNMENT, sid) == () for sid in rejected)
+    assert all(nbgrader_api.read_scores(parallel, TINY_ASSIGNMENT, sid) == () for sid in rejected)
 
 
 def write_many(course: Course, count: int) -> dict[str, set[str]]:
@@ -184,14 +192,14 @@ def test_a_writer_holding_the_gradebook_delays_grading_but_never_fails_it(
 
 
 def test_concurrent_db_url_waits_longer_and_keeps_the_file() -> None:
-    url = nbgrader_ops.concurrent_db_url("sqlite:////srv/course/gradebook/gradebook.db")
+    url = nbgrader_api.concurrent_db_url("sqlite:////srv/course/gradebook/gradebook.db")
     assert url == (
-        f"sqlite:////srv/course/gradebook/gradebook.db?timeout={nbgrader_ops.SQLITE_BUSY_TIMEOUT_S}"
+        f"sqlite:////srv/course/gradebook/gradebook.db?timeout={nbgrader_api.SQLITE_BUSY_TIMEOUT_S}"
     )
-    assert nbgrader_ops.concurrent_db_url("sqlite:///g.db?timeout=7").endswith("?timeout=7")
-    assert nbgrader_ops.concurrent_db_url("sqlite:///g.db").startswith(f"sqlite:///{Path.cwd()}/")
+    assert nbgrader_api.concurrent_db_url("sqlite:///g.db?timeout=7").endswith("?timeout=7")
+    assert nbgrader_api.concurrent_db_url("sqlite:///g.db").startswith(f"sqlite:///{Path.cwd()}/")
     server = "postgresql://grader:secret@db.example.org:5432/gradebook"
-    assert nbgrader_ops.concurrent_db_url(server) == server
+    assert nbgrader_api.concurrent_db_url(server) == server
 
 
 def config_of(**entries: object) -> Config:
@@ -237,12 +245,12 @@ def test_a_bad_worker_count_in_the_config_is_a_course_error() -> None:
 
 
 def test_an_executor_plugs_in_by_its_import_path() -> None:
-    spec = ExecutorSpec(name="coursekit.workers.inline:InlineExecutor", workers=1)
+    spec = ExecutorSpec(name="coursekit.grading.workers.inline:InlineExecutor", workers=1)
     assert isinstance(make_executor(spec), InlineExecutor)
     with pytest.raises(CourseError, match="Unknown executor 'warp'"):
         make_executor(ExecutorSpec(name="warp"))
     with pytest.raises(CourseError, match="Cannot load the executor"):
-        make_executor(ExecutorSpec(name="coursekit.workers.nowhere:Executor"))
+        make_executor(ExecutorSpec(name="coursekit.grading.workers.nowhere:Executor"))
 
 
 def slow_pid(job: int) -> int:
@@ -273,7 +281,7 @@ def test_local_executor_runs_jobs_in_several_processes() -> None:
 
 def test_a_single_threaded_process_forks_its_workers() -> None:
     # In a fresh interpreter: earlier tests may leave threads in this one (warm-kernel clients).
-    probe = "from coursekit.workers import local; print(local.start_method())"
+    probe = "from coursekit.grading.workers import local; print(local.start_method())"
     found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert (found.returncode, found.stdout.strip()) == (0, "fork"), found.stderr
 
@@ -351,7 +359,7 @@ def test_progress_on_a_terminal_redraws_one_line(
 ) -> None:
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     now = iter([0.0, 30.0, 60.0])
-    printer = cli.AutogradeProgressPrinter(ProgressMeter(clock=lambda: next(now)))
+    printer = cli_app.AutogradeProgressPrinter(ProgressMeter(clock=lambda: next(now)))
     printer(1, 2, outcome_of("a", Status.GRADED))
     printer(2, 2, outcome_of("b", Status.FAILED))
 
@@ -372,9 +380,9 @@ def test_quiet_autograde_prints_no_progress(
         cohort.write_submission(course, TINY_ASSIGNMENT, student_id, {TINY_NOTEBOOK: ref})
     argv = ["--course-dir", str(course.root), "autograde", TINY_ASSIGNMENT, "--workers", "1"]
 
-    assert cli.main([*argv, "--quiet"]) == cli.EXIT_OK
+    assert cli_app.main([*argv, "--quiet"]) == cli_app.EXIT_OK
     quiet = capsys.readouterr()
-    assert cli.main(argv) == cli.EXIT_OK
+    assert cli_app.main(argv) == cli_app.EXIT_OK
     loud = capsys.readouterr()
 
     full = f"{sum(source_points(course).values()):g}"

@@ -9,10 +9,12 @@ import pytest
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, autograded_test_points, read_notebook
 from test_submissions import delete_cell, duplicate_cell, edit_cell, reference_notebook
 
-from coursekit import cohort, nbgrader_ops
-from coursekit.autograde import autograde_assignment
-from coursekit.course import Course, locate_course
-from coursekit.results import AutogradeReport, Severity, Status, StudentOutcome
+from coursekit.authoring import cohort
+from coursekit.core.course import Course, locate_course
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
+from coursekit.intake.types import Severity
+from coursekit.nbgrader import api as nbgrader_api
 
 WRONG_ADD = "def add(a, b):\n    return a - b"
 WRONG_SQUARE = "def square(x):\n    return x + x"  # right for x=2 only: visible test fails too
@@ -156,7 +158,8 @@ def test_unfit_submission_is_rejected_with_its_reason(graded, student_id, words)
 def test_dead_kernel_costs_that_student_only_the_cells_from_the_crash_on(graded) -> None:
     course, report = graded
     result = outcome(report, "kernel_killer")
-    # os._exit in square_answer (coursekit.execution): add_is_sum, run before, keeps its points.
+    # os._exit in square_answer (coursekit.steps.execution): add_is_sum, run before, keeps its
+    # points.
     assert result.status is Status.GRADED, result.reason
     (score,) = result.scores
     assert score.auto_score == source_points(course)["add_is_sum"]
@@ -201,7 +204,7 @@ def test_a_notebook_not_handed_in_scores_zero_and_the_others_are_graded(
     source_dir = tiny_course_dir / "source" / TINY_ASSIGNMENT
     shutil.copy(source_dir / f"{TINY_NOTEBOOK}.ipynb", source_dir / "second.ipynb")
     course = locate_course(tiny_course_dir)
-    nbgrader_ops.generate_assignment(course, TINY_ASSIGNMENT)
+    nbgrader_api.generate_assignment(course, TINY_ASSIGNMENT)
     cohort.write_submission(
         course, TINY_ASSIGNMENT, "skipper", {TINY_NOTEBOOK: reference_notebook(course)}
     )

@@ -9,8 +9,8 @@ import pytest
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, nbgrader_cell, read_notebook
 from nbformat.v4 import new_notebook
 
-from coursekit import cohort
-from coursekit.course import Course
+from coursekit.authoring import cohort
+from coursekit.core.course import Course
 
 
 def test_solution_answers_drop_markers_and_keep_indentation() -> None:

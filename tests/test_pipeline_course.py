@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK
 
-from coursekit.course import locate_course
-from coursekit.errors import CourseError
+from coursekit.core.course import locate_course
+from coursekit.core.errors import CourseError
 
 
 def test_course_located_from_a_subfolder_takes_root_and_gradebook_from_config(

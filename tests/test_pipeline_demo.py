@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK
 
-from coursekit.course import Course
-from coursekit.demo import DEMO_MARKER, prepare_demo_dir, run_demo
-from coursekit.errors import CourseError
-from coursekit.render import render_autograde
-from coursekit.results import Status
+from coursekit.authoring.demo import DEMO_MARKER, prepare_demo_dir, run_demo
+from coursekit.cli.render import render_autograde
+from coursekit.core.course import Course
+from coursekit.core.errors import CourseError
+from coursekit.grading.types import Status
 
 
 def test_demo_grades_its_cohort_as_designed(tiny_course: Course, tmp_path: Path) -> None:

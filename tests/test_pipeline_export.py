@@ -8,10 +8,10 @@ from pathlib import Path
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, autograded_test_points, read_notebook
 from test_submissions import edit_cell, reference_notebook
 
-from coursekit import cohort
-from coursekit.autograde import autograde_assignment
-from coursekit.course import Course
-from coursekit.export import (
+from coursekit.authoring import cohort
+from coursekit.core.course import Course
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.reporting.export import (
     COLUMNS,
     FAILED,
     GRADED,
@@ -48,7 +48,7 @@ def test_export_has_one_row_per_student_and_notebook(
         cohort.write_submission(course, TINY_ASSIGNMENT, student_id, {TINY_NOTEBOOK: nb})
     autograde_assignment(course, TINY_ASSIGNMENT)
     # What nbgrader leaves of a notebook it failed on: the gradebook's entry, no graded file.
-    # (A dead kernel no longer makes it fail: coursekit.execution keeps what was earned.)
+    # (A dead kernel no longer makes it fail: coursekit.steps.execution keeps what was earned.)
     (course.autograded_dir(TINY_ASSIGNMENT, "cy") / f"{TINY_NOTEBOOK}.ipynb").unlink()
 
     rows = export_grades(course, TINY_ASSIGNMENT, tmp_path / "out" / "grades.csv")

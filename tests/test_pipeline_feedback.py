@@ -9,12 +9,13 @@ import pytest
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
 from test_submissions import edit_cell, reference_notebook
 
-from coursekit import cells, cohort
-from coursekit.autograde import autograde_assignment
-from coursekit.course import Course
-from coursekit.errors import CourseError
-from coursekit.feedback import generate_feedback
-from coursekit.results import FeedbackReport
+from coursekit.authoring import cohort
+from coursekit.core import cells
+from coursekit.core.course import Course
+from coursekit.core.errors import CourseError
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.reporting.feedback import generate_feedback
+from coursekit.reporting.types import FeedbackReport
 
 # Passes the visible test add(1, 2) == 3 and fails the hidden one: its traceback would quote it.
 HIDDEN_ONLY_WRONG_ADD = "def add(a, b):\n    return a + b if a < 10 else 0"

@@ -6,15 +6,15 @@ import nbformat
 import pytest
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, nbgrader_cell, read_notebook
 
-from coursekit.course import Course
-from coursekit.release import (
+from coursekit.authoring.release import (
     BLANK_FAILS,
     NO_LEAK,
     SOURCE_PASSES,
     check_no_leak,
     release_assignment,
 )
-from coursekit.results import ReleaseReport
+from coursekit.authoring.types import ReleaseReport
+from coursekit.core.course import Course
 
 
 def checks_of(report: ReleaseReport) -> dict[str, tuple[bool | None, tuple[str, ...]]]:

@@ -21,12 +21,13 @@ from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, write_tiny_course
 from test_pipeline_autograde import WRONG_ADD, source_points
 from test_submissions import duplicate_cell, edit_cell, reference_notebook
 
-from coursekit import cohort, nbgrader_ops
-from coursekit.autograde import autograde_assignment
-from coursekit.course import Course, locate_course
-from coursekit.export import export_grades
-from coursekit.results import Status
-from coursekit.workers import ExecutorSpec
+from coursekit.authoring import cohort
+from coursekit.core.course import Course, locate_course
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.grading.types import Status
+from coursekit.grading.workers import ExecutorSpec
+from coursekit.nbgrader import api as nbgrader_api
+from coursekit.reporting.export import export_grades
 
 pytestmark = pytest.mark.slow  # starts a database server, then grades a cohort
 SERVER_USER = "postgres"  # who runs the server when the tests run as root
@@ -93,7 +94,7 @@ def course_on(root: Path, db_url: str | None) -> Course:
         with (root / "nbgrader_config.py").open("a") as config:
             config.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
     course = locate_course(root)
-    nbgrader_ops.generate_assignment(course, TINY_ASSIGNMENT)
+    nbgrader_api.generate_assignment(course, TINY_ASSIGNMENT)
     ref = reference_notebook(course)
     submissions = {
         "reference": ref,
@@ -128,9 +129,9 @@ def test_postgres_gradebook_grades_in_parallel_like_sqlite(
     auto = {o.student_id: sum(s.auto_score for s in o.scores) for o in report.outcomes}
     assert auto == {"duplicated": 0, "reference": full, "wrong_add": full - points["add_is_sum"]}
     for outcome in report.outcomes:
-        assert nbgrader_ops.read_scores(
+        assert nbgrader_api.read_scores(
             on_postgres, TINY_ASSIGNMENT, outcome.student_id
-        ) == nbgrader_ops.read_scores(on_sqlite, TINY_ASSIGNMENT, outcome.student_id)
+        ) == nbgrader_api.read_scores(on_sqlite, TINY_ASSIGNMENT, outcome.student_id)
     assert [o.scores for o in report.outcomes] == [o.scores for o in expected.outcomes]
 
     with psycopg.connect(postgres_url) as db:

@@ -6,7 +6,7 @@ import nbformat
 from conftest import nbgrader_cell
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from coursekit.redaction import HideHiddenTestTracebacks
+from coursekit.steps.redaction import HideHiddenTestTracebacks
 
 HIDDEN_ASSERT = "assert add(40, 2) == 42, 'hidden add check'"
 VISIBLE_ASSERT = 'assert add(1, 2) == 3, "add(1, 2)"'

@@ -10,9 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursekit import cells
-from coursekit.check import check_notebook
-from coursekit.results import CheckStatus
+from coursekit.core import cells
+from coursekit.grading.check import check_notebook
+from coursekit.grading.types import CheckStatus
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RELEASE_DIR = REPO_ROOT / "release" / "lecture1"

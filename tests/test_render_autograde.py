@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from coursekit.render import render_autograde
-from coursekit.results import AutogradeReport, Severity, Status, StudentOutcome, SubmissionProblem
+from coursekit.cli.render import render_autograde
+from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
+from coursekit.intake.types import Severity, SubmissionProblem
 
 
 def rejected(notebook_ids: list[str]) -> AutogradeReport:

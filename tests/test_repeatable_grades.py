@@ -21,11 +21,17 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from coursekit import nbgrader_ops
-from coursekit.autograde import autograde_assignment
-from coursekit.cohort import fill_release, solution_answers, write_submission, written_answers
-from coursekit.course import Course, locate_course
-from coursekit.results import NotebookScore, Status
+from coursekit.authoring.cohort import (
+    fill_release,
+    solution_answers,
+    write_submission,
+    written_answers,
+)
+from coursekit.core.course import Course, locate_course
+from coursekit.core.types import NotebookScore
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.grading.types import Status
+from coursekit.nbgrader import api as nbgrader_api
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "lecture1"
@@ -65,7 +71,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
     source_path = REPO_ROOT / "source" / ASSIGNMENT / f"{NOTEBOOK_ID}.ipynb"
     shutil.copy(source_path, root / "source" / ASSIGNMENT)
     course = locate_course(root)
-    nbgrader_ops.generate_assignment(course, ASSIGNMENT)
+    nbgrader_api.generate_assignment(course, ASSIGNMENT)
 
     source = nbformat.read(source_path, as_version=4)
     release = nbformat.read(course.release_dir(ASSIGNMENT) / f"{NOTEBOOK_ID}.ipynb", as_version=4)

@@ -10,10 +10,10 @@ import pytest
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK
 from report_cohort import TIMEOUT_S, GradedCohort
 
-from coursekit import cli
-from coursekit.export import GRADED, NEEDS_MANUAL_GRADE
-from coursekit.report_html import write_report
-from coursekit.results import ReportFiles
+from coursekit.cli import app as cli_app
+from coursekit.reporting.export import GRADED, NEEDS_MANUAL_GRADE
+from coursekit.reporting.report_html import write_report
+from coursekit.reporting.types import ReportFiles
 
 pytest_plugins = ["report_cohort"]
 pytestmark = pytest.mark.slow  # autogrades a cohort of eleven (about 40 s, once per session)
@@ -131,7 +131,7 @@ def test_course_report_writes_the_page_and_exits_0(
     private_cohort: GradedCohort, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = private_cohort.course.root
-    assert cli.main(["--course-dir", str(root), "report", TINY_ASSIGNMENT]) == cli.EXIT_OK
+    assert cli_app.main(["--course-dir", str(root), "report", TINY_ASSIGNMENT]) == cli_app.EXIT_OK
     out = capsys.readouterr().out
     assert (root / "report" / f"{TINY_ASSIGNMENT}.html").is_file()
     flags = sum(len(kinds) for kinds in private_cohort.flags.values())

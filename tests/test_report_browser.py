@@ -11,7 +11,7 @@ from conftest import REPO_ROOT
 from headless_chromium import chromium_path, headless_chromium
 from report_cohort import GradedCohort
 
-from coursekit.results import ReportFiles
+from coursekit.reporting.types import ReportFiles
 
 pytest_plugins = ["report_cohort"]
 pytestmark = pytest.mark.slow  # shares the graded cohort; starts a browser

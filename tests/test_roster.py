@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from coursekit.course import Course
-from coursekit.errors import CourseError
-from coursekit.roster import import_roster, read_roster
+from coursekit.core.course import Course
+from coursekit.core.errors import CourseError
+from coursekit.intake.roster import import_roster, read_roster
 
 
 def gradebook_students(course: Course) -> dict[str, tuple]:

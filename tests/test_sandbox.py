@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from traitlets.config import Config
 
-from coursekit.errors import CourseError
-from coursekit.sandbox import (
+from coursekit.core.errors import CourseError
+from coursekit.isolation.sandbox import (
     KernelCgroup,
     SandboxError,
     SandboxPolicy,
@@ -669,7 +669,7 @@ def test_the_launcher_confines_then_execs(
     try:
         interpreter = Path(sys.executable)
         launcher = subprocess.Popen(
-            [sys.executable, "-m", "coursekit.sandbox", policy.to_json(), str(workdir)]
+            [sys.executable, "-m", "coursekit.isolation.sandbox", policy.to_json(), str(workdir)]
             # A command relative to the launcher's folder, not to the working copy it enters.
             + [str(kernel_dir), "--", f"./{interpreter.name}", "-c", probe],
             cwd=interpreter.parent,
@@ -700,7 +700,7 @@ def test_the_launcher_reports_a_setup_failure(
     lacking = replace(policy, cgroup_root=str(tmp_path))
 
     launched = subprocess.run(
-        [sys.executable, "-m", "coursekit.sandbox", lacking.to_json(), str(workdir)]
+        [sys.executable, "-m", "coursekit.isolation.sandbox", lacking.to_json(), str(workdir)]
         + [str(kernel_dir), "--", "true"],
         capture_output=True,
         text=True,

@@ -34,12 +34,13 @@ from test_warm_kernels import (  # noqa: F401 (fixtures)
     with_kernel,
 )
 
-from coursekit import canary, nbgrader_ops
-from coursekit.autograde import autograde_assignment
-from coursekit.cohort import fill_release, solution_answers, write_submission
-from coursekit.course import Course, locate_course
-from coursekit.warm.kernel_dir import CONNECTION_FILE, kernel_dir_base
-from coursekit.warm.kernelspec import install_kernelspec, kernel_json
+from coursekit.authoring.cohort import fill_release, solution_answers, write_submission
+from coursekit.core.course import Course, locate_course
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.isolation import canary
+from coursekit.isolation.warm.kernel_dir import CONNECTION_FILE, kernel_dir_base
+from coursekit.isolation.warm.kernelspec import install_kernelspec, kernel_json
+from coursekit.nbgrader import api as nbgrader_api
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +61,7 @@ def course(released_tiny_course: Course, light_kernel: str) -> Course:  # noqa: 
     graded = with_kernel(released_tiny_course, light_kernel)
     for student_id in STUDENTS:
         submit(graded, student_id, solution_answers(tiny_source_notebook()))
-    nbgrader_ops.prepare_gradebook(graded)
+    nbgrader_api.prepare_gradebook(graded)
     return graded
 
 
@@ -69,7 +70,7 @@ def run_as_student(course: Course, student_id: str, sources: Sequence[str]) -> l
     folder = course.autograded_dir(TINY_ASSIGNMENT, student_id)
     folder.mkdir(parents=True, exist_ok=True)
     nb = new_notebook(cells=[new_code_cell(source) for source in sources])
-    executed = nbgrader_ops.execute_notebook(course, nb, folder)
+    executed = nbgrader_api.execute_notebook(course, nb, folder)
     return ["".join(output_text(out) for out in cell.outputs) for cell in executed.cells]
 
 

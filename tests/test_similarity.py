@@ -11,7 +11,7 @@ from report_cohort import (
     SQUARE_OWN,
 )
 
-from coursekit.similarity import (
+from coursekit.integrity.similarity import (
     MIN_OWN_TOKENS,
     THRESHOLD,
     jaccard,

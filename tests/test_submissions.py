@@ -11,10 +11,10 @@ import pytest
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
 from nbformat import NotebookNode
 
-from coursekit import cohort
-from coursekit.course import Course
-from coursekit.results import Severity, SubmissionProblem
-from coursekit.submissions import inspect_submission, read_release
+from coursekit.authoring import cohort
+from coursekit.core.course import Course
+from coursekit.intake.submissions import inspect_submission, read_release
+from coursekit.intake.types import Severity, SubmissionProblem
 
 
 def reference_notebook(course: Course) -> NotebookNode:

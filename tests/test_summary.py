@@ -6,10 +6,10 @@ from pathlib import Path
 
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK
 
-from coursekit.course import Course, locate_course
-from coursekit.render import render_summary
-from coursekit.results import GradedItem
-from coursekit.summary import summarize_assignment
+from coursekit.authoring.summary import summarize_assignment
+from coursekit.authoring.types import GradedItem
+from coursekit.cli.render import render_summary
+from coursekit.core.course import Course, locate_course
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,21 +9,17 @@ import pytest
 from conftest import REPO_ROOT, TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
 from test_submissions import edit_cell, reference_notebook
 
-from coursekit import cells, cohort
-from coursekit.code_scan import scan_code
-from coursekit.course import Course
-from coursekit.render import render_autograde
-from coursekit.results import (
-    AutogradeReport,
-    FlagKind,
-    Status,
-    StudentOutcome,
-    Suspicion,
-    SuspicionKind,
-)
-from coursekit.submissions import read_release
-from coursekit.suspicion import report_flags, scan_notebook, scan_submission
-from coursekit.variants import load_variant_set, variant_notebook, variant_notebook_ids
+from coursekit.authoring import cohort
+from coursekit.calibration.variants import load_variant_set, variant_notebook, variant_notebook_ids
+from coursekit.cli.render import render_autograde
+from coursekit.core import cells
+from coursekit.core.course import Course
+from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
+from coursekit.intake.submissions import read_release
+from coursekit.integrity.code_scan import scan_code
+from coursekit.integrity.suspicion import report_flags, scan_notebook, scan_submission
+from coursekit.integrity.types import Suspicion, SuspicionKind
+from coursekit.reporting.types import FlagKind
 
 Kind = SuspicionKind
 LECTURE = REPO_ROOT / "source" / "lecture1"

@@ -30,13 +30,15 @@ from conftest import (
 from nbformat import NotebookNode
 from test_submissions import edit_cell, reference_notebook
 
-from coursekit import cells, cohort, fingerprints, nbgrader_ops
-from coursekit.autograde import autograde_assignment
-from coursekit.course import Course, locate_course
-from coursekit.render import render_autograde
-from coursekit.report import build_report
-from coursekit.results import AutogradeReport, FlagKind, StudentOutcome, SuspicionKind
-from coursekit.verdicts import (
+from coursekit.authoring import cohort
+from coursekit.cli.render import render_autograde
+from coursekit.core import cells
+from coursekit.core.course import Course, locate_course
+from coursekit.grading.autograde import autograde_assignment
+from coursekit.grading.types import AutogradeReport, StudentOutcome
+from coursekit.integrity import fingerprints
+from coursekit.integrity.types import SuspicionKind
+from coursekit.integrity.verdicts import (
     MARKER,
     VERDICT_ERROR,
     VERDICTS_KEY,
@@ -46,6 +48,9 @@ from coursekit.verdicts import (
     notebook_suspicions,
     split_last_expression,
 )
+from coursekit.nbgrader import api as nbgrader_api
+from coursekit.reporting.report import build_report
+from coursekit.reporting.types import FlagKind
 
 Hook = Callable[[int, NotebookNode, list[NotebookNode]], list[NotebookNode]]
 
@@ -96,7 +101,7 @@ def answered(add: str = "def add(a, b):\n    return a + b") -> NotebookNode:
 
 
 def scores(nb: NotebookNode) -> dict[str, float | None]:
-    return {gid: score for gid, (score, _) in nbgrader_ops.grade_cell_scores(nb).items()}
+    return {gid: score for gid, (score, _) in nbgrader_api.grade_cell_scores(nb).items()}
 
 
 def full_marks(nb: NotebookNode) -> dict[str, float]:
@@ -519,7 +524,10 @@ STUDENTS = {
     "rigged_allclose": {"square_answer": RIGGED_SQUARE},
     "always_equal": {"add_answer": ALWAYS_EQUAL},
 }
-VERDICT_STEPS = ("coursekit.verdicts.ArmVerdictChecks", "coursekit.verdicts.CheckVerdicts")
+VERDICT_STEPS = (
+    "coursekit.integrity.verdicts.ArmVerdictChecks",
+    "coursekit.integrity.verdicts.CheckVerdicts",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -543,7 +551,8 @@ def grade_cohort(root: Path, with_checks: bool) -> Graded:
     """The tiny course (its square test comparing by np.allclose), the cohort, autograded."""
     write_tiny_course(root)
     if not with_checks:  # stock nbgrader's verdicts: the same steps without the checks,
-        # and a kernel that keeps the student's hooks (coursekit.kernel_hygiene detaches them)
+        # and a kernel that keeps the student's hooks (coursekit.integrity.kernel_hygiene detaches
+        # them)
         with (root / "nbgrader_config.py").open("a") as config:
             config.write(
                 "\nc.Autograde.autograde_preprocessors = [step for step in "
@@ -556,7 +565,7 @@ def grade_cohort(root: Path, with_checks: bool) -> Graded:
     course = locate_course(root)
     steps = list(course.config.Autograde.autograde_preprocessors)
     assert all(step in steps for step in VERDICT_STEPS) is with_checks
-    nbgrader_ops.generate_assignment(course, TINY_ASSIGNMENT)
+    nbgrader_api.generate_assignment(course, TINY_ASSIGNMENT)
     reference = reference_notebook(course)
     for student_id, answers in STUDENTS.items():
         nb = reference
@@ -602,7 +611,8 @@ def test_hidden_errors_get_full_marks_from_stock_nbgrader(stock: Graded) -> None
 
 @pytest.mark.slow
 def test_hidden_errors_cannot_hide_and_the_hooks_are_flagged(checked: Graded) -> None:
-    # The kernel detaches the hooks after the cell that set them (coursekit.kernel_hygiene):
+    # The kernel detaches the hooks after the cell that set them
+    # (coursekit.integrity.kernel_hygiene):
     # the wrong add fails as it should, the right square keeps its points, nothing is left
     # for the verdict checks to distrust, and the code is flagged by line for a TA.
     assert checked.auto("hides_errors") == {**checked.points, "add_is_sum": 0}
@@ -661,7 +671,7 @@ def test_the_lecture_reference_solutions_keep_full_marks_and_raise_no_flag(
     shutil.copy(REPO_ROOT / "nbgrader_config.py", root)
     shutil.copytree(REPO_ROOT / "source", root / "source")
     course = locate_course(root)
-    nbgrader_ops.generate_assignment(course, "lecture1")
+    nbgrader_api.generate_assignment(course, "lecture1")
     sources = {
         path.stem: read_notebook(path)
         for path in sorted((root / "source" / "lecture1").glob("*.ipynb"))

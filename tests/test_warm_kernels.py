@@ -37,14 +37,19 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
-from coursekit import nbgrader_ops
-from coursekit.cohort import fill_release, solution_answers, write_submission, written_answers
-from coursekit.course import Course, locate_course
-from coursekit.warm import COLD_KERNEL_NAME, KERNEL_NAME, PROVISIONER_NAME, client
-from coursekit.warm.confinement import policy_of
-from coursekit.warm.kernel_dir import make_kernel_dir, remove_kernel_dir, use_ipc_channels
-from coursekit.warm.kernelspec import install_kernelspec, kernel_json
-from coursekit.warm.provisioner import in_thread
+from coursekit.authoring.cohort import (
+    fill_release,
+    solution_answers,
+    write_submission,
+    written_answers,
+)
+from coursekit.core.course import Course, locate_course
+from coursekit.isolation.warm import COLD_KERNEL_NAME, KERNEL_NAME, PROVISIONER_NAME, client
+from coursekit.isolation.warm.confinement import policy_of
+from coursekit.isolation.warm.kernel_dir import make_kernel_dir, remove_kernel_dir, use_ipc_channels
+from coursekit.isolation.warm.kernelspec import install_kernelspec, kernel_json
+from coursekit.isolation.warm.provisioner import in_thread
+from coursekit.nbgrader import api as nbgrader_api
 
 LIGHT_KERNEL = "python3-warm-light"
 LIGHT_IDLE_SECONDS = 1.0
@@ -360,7 +365,7 @@ def stock_autograde_scores(course: Course, assignment_id: str) -> dict[str, tupl
         cwd=course.root, check=True, capture_output=True, timeout=900,
     )  # fmt: skip
     return {
-        student_id: nbgrader_ops.read_scores(course, assignment_id, student_id)
+        student_id: nbgrader_api.read_scores(course, assignment_id, student_id)
         for student_id in course.submitted_student_ids(assignment_id)
     }
 
@@ -402,7 +407,7 @@ def exercise_1_2_course(root: Path) -> Course:
         REPO_ROOT / "source" / "lecture1" / f"{EXERCISE}.ipynb", root / "source" / "lecture1"
     )
     course = locate_course(root)
-    nbgrader_ops.generate_assignment(course, "lecture1")
+    nbgrader_api.generate_assignment(course, "lecture1")
     return course
 
 

@@ -7,7 +7,7 @@ named in `loses`.
 
 from __future__ import annotations
 
-from coursekit.variants import Variant
+from coursekit.calibration.variants import Variant
 
 LABELS_LINE = "\n\nlabels = parity_labels(range(10))\n"
 

@@ -7,7 +7,7 @@ named in `loses`.
 
 from __future__ import annotations
 
-from coursekit.variants import Variant
+from coursekit.calibration.variants import Variant
 
 MSE_VALUE = "mse_matches_numpy_reference"
 MSE_GRAPH = "mse_keeps_autograd_graph"

@@ -8,7 +8,7 @@ named in `loses`.
 
 from __future__ import annotations
 
-from coursekit.variants import Variant
+from coursekit.calibration.variants import Variant
 
 FALL = "simulate_fall_updates_variables_in_place"
 CHANNELS = "channel_means_subtracted"

@@ -11,7 +11,7 @@ and a list or tuple of the same rates counts as well.
 
 from __future__ import annotations
 
-from coursekit.variants import Variant
+from coursekit.calibration.variants import Variant
 
 # The data plot is for the student's eyes; no test reads it.
 UNSCORED_ANSWERS = ("plot_data",)

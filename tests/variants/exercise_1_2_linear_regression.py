@@ -7,7 +7,7 @@ named in `loses`.
 
 from __future__ import annotations
 
-from coursekit.variants import Variant
+from coursekit.calibration.variants import Variant
 
 # The exploration cells only fit extra models for the student's eyes; no test reads them.
 UNSCORED_ANSWERS = ("explore_uncertainty", "explore_dimensions")

@@ -7,7 +7,7 @@ named in `loses`.
 
 from __future__ import annotations
 
-from coursekit.variants import Variant
+from coursekit.calibration.variants import Variant
 
 RETURNS_NUMPY = "collapse_returns_numpy_kernel_and_bias"
 KERNEL = "collapsed_kernel_is_product_of_kernels"

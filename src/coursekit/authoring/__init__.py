@@ -1,0 +1,1 @@
+"""Release and its proof, the assignment summary, the demo and synthetic cohorts."""

@@ -1,0 +1,7 @@
+"""`python -m coursekit.cli`: the `course` command."""
+
+import sys
+
+from coursekit.cli.app import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Autograde: jobs per student, the run lock, the in-flight journal, executors, student check."""

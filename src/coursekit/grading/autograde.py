@@ -1,0 +1,205 @@
+"""Autograde every submission of an assignment, each student a job, never all-or-nothing."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from nbformat import NotebookNode
+
+from coursekit.core.course import Course, locate_course
+from coursekit.core.errors import NbgraderError
+from coursekit.grading import inflight, runlock
+from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
+from coursekit.grading.workers import ExecutorSpec, make_executor, resolve_spec
+from coursekit.intake.submissions import inspect_submission, read_release
+from coursekit.intake.types import Severity
+from coursekit.integrity.suspicion import with_suspicions
+from coursekit.isolation.canary import require_canary
+from coursekit.nbgrader import api as nbgrader_api
+from coursekit.steps import gradebook_writes
+from coursekit.steps.execution import read_student_crashes
+
+# Told after each student: (students done, students in all, that student's outcome).
+Progress = Callable[[int, int, StudentOutcome], None]
+
+# One autograde at a time per process: nbgrader's apps share global state (see
+# workers/local.py), so a Dask worker run with several threads must not grade two at once.
+GRADING_LOCK = threading.Lock()
+
+# A kernel can die before it answers at all when grading processes start kernels at the same
+# moment: jupyter_client picks each kernel's ports by binding free ones and releasing them, and
+# another process can take a port in between (nteract/papermill#511). Seen once in 3 runs of 32
+# students on 8 workers. No student code has run by then, so grading again is safe.
+KERNEL_START_ATTEMPTS = 3
+KERNEL_START_FAILURE = "Kernel died before replying to kernel_info"
+
+
+@dataclasses.dataclass(frozen=True)
+class GradingJob:
+    """One student to autograde: plain data a worker process or machine can unpickle."""
+
+    config_file: str  # the course's nbgrader_config.py: a worker loads the course from it
+    assignment_id: str
+    student_id: str
+    force: bool
+    db_url: str  # the gradebook as workers reach it (nbgrader_api.concurrent_db_url)
+
+
+@runlock.one_run_per_course
+def autograde_assignment(
+    course: Course,
+    assignment_id: str,
+    student_ids: Iterable[str] | None = None,
+    force: bool = True,
+    progress: Progress | None = None,
+    executor: ExecutorSpec | None = None,
+    notice: runlock.Notice | None = None,
+) -> AutogradeReport:
+    """Inspect and autograde each student's submission; report per student.
+
+    executor None grades one student after another in this process; an ExecutorSpec runs the
+    same per-student jobs concurrently (workers.resolve_spec fills its gaps from the config).
+    The grades are the same either way: each job is the sequential code for one student.
+    One run per course at a time: another run is a CourseError naming it (notice, by keyword,
+    is told of a stale lock taken over and of students a killed run left half-graded).
+    """
+    read_release(course, assignment_id)  # not released: one clear error before any job runs
+    # A kernel that cannot start scores every student zero, and one that is not confined hands
+    # them the hidden tests and the gradebook: prove the kernel on a canary notebook first.
+    require_canary(course, assignment_id)
+    chosen = (
+        sorted(set(student_ids))
+        if student_ids is not None
+        else course.submitted_student_ids(assignment_id)
+    )
+    # Students a killed run left half-graded: put back as they were, then graded again.
+    chosen = sorted(set(chosen) | set(inflight.recover_cut_off(course, assignment_id, notice)))
+    # Gradebook safety under concurrency, measured in tests/test_parallel_autograde.py (8
+    # workers, many students at once, every row counted): each worker runs nbgrader's own
+    # autograde against the one gradebook, whose writes are short transactions on rows of
+    # their own student (student, submission, grades, comments). What could race is made here
+    # once, before any worker starts (tables and course rows), and SQLite gets a long busy
+    # timeout, so a writer waits its turn instead of failing with "database is locked".
+    nbgrader_api.prepare_gradebook(course)
+    db_url = nbgrader_api.concurrent_db_url(course.db_url)
+    gradebook_writes.prepare_fingerprints(db_url)
+    jobs = [
+        GradingJob(str(course.config_file), assignment_id, student_id, force, db_url)
+        for student_id in chosen
+    ]
+    spec = ExecutorSpec(name="inline") if executor is None else executor
+    outcomes: dict[str, StudentOutcome] = {}
+    with make_executor(resolve_spec(spec, course.config)) as running:
+        for done, (job, result) in enumerate(running.map_unordered(grade_job, jobs), start=1):
+            if not isinstance(result, StudentOutcome):
+                result = crashed_outcome(course, job, result)
+            outcomes[job.student_id] = result
+            if progress is not None:
+                progress(done, len(jobs), result)
+    return AutogradeReport(
+        assignment_id=assignment_id, outcomes=tuple(outcomes[sid] for sid in chosen)
+    )
+
+
+def grade_job(job: GradingJob) -> StudentOutcome:
+    """Run one job where a worker runs it: load the course, then inspect and grade the student."""
+    # nbgrader runs `alembic`, and kernels start `python`, by name: this interpreter's venv
+    # must lead PATH in a worker started by anyone (a `dask worker` under SLURM, say).
+    bin_dir = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+    # Loading nbgrader_config.py here, not shipping the parent's config, also sets what the
+    # file puts in os.environ for the grading kernels (seeds, TensorFlow flags) on any worker.
+    course = with_db_url(locate_course(Path(job.config_file).parent), job.db_url)
+    with GRADING_LOCK:
+        release = read_release(course, job.assignment_id)
+        outcome = autograde_student(course, job.assignment_id, job.student_id, release, job.force)
+        # What a TA should look at: suspicious code (a static scan of the submission) and test
+        # verdicts the verdict checks could not confirm (docs/verdicts.md).
+        return with_suspicions(course, outcome, release)
+
+
+def with_db_url(course: Course, db_url: str) -> Course:
+    """The same course with another gradebook URL, for nbgrader's API and coursekit alike."""
+    if db_url == course.db_url:
+        return course
+    config = copy.deepcopy(course.config)
+    config.CourseDirectory.db_url = db_url
+    layout = dataclasses.replace(course.layout, db_url=db_url)
+    return dataclasses.replace(course, config=config, layout=layout)
+
+
+def crashed_outcome(course: Course, job: GradingJob, error: BaseException) -> StudentOutcome:
+    """A student whose job raised or whose worker died: failed, with what the gradebook holds."""
+    tail = "".join(traceback.format_exception(error)).strip()
+    return StudentOutcome(
+        job.assignment_id,
+        job.student_id,
+        Status.FAILED,
+        reason=f"the grading job failed: {type(error).__name__}: {error}",
+        scores=nbgrader_api.read_scores(course, job.assignment_id, job.student_id),
+        log_tail="\n".join(tail.splitlines()[-nbgrader_api.LOG_TAIL_LINES :]),
+    )
+
+
+def autograde_student(
+    course: Course,
+    assignment_id: str,
+    student_id: str,
+    release: Mapping[str, NotebookNode],
+    force: bool = True,
+) -> StudentOutcome:
+    """Inspect one submission, then grade it unless it is unfit; never raises for its content."""
+    problems = inspect_submission(course, assignment_id, student_id, release)
+    fatal = [p for p in problems if p.severity is Severity.FATAL]
+    if fatal:
+        # nbgrader is not called: it would delete the previous autograded notebooks, and the
+        # gradebook keeps whatever grade this student had before.
+        return StudentOutcome(
+            assignment_id,
+            student_id,
+            Status.REJECTED,
+            reason="; ".join(f"{p.notebook_id}: {p.reason}" for p in fatal),
+            problems=problems,
+            scores=nbgrader_api.read_scores(course, assignment_id, student_id),
+        )
+    try:
+        # Journaled: a grading cut off is undone by the next run; a full disk undoes it at once.
+        with inflight.grading(course, assignment_id, student_id):
+            run_autograde(course, assignment_id, student_id, force)
+    except NbgraderError as error:
+        return StudentOutcome(
+            assignment_id,
+            student_id,
+            Status.FAILED,
+            reason=error.summary,
+            problems=problems,
+            scores=nbgrader_api.read_scores(course, assignment_id, student_id),
+            log_tail=error.log_tail,
+        )
+    return StudentOutcome(
+        assignment_id,
+        student_id,
+        Status.GRADED,
+        problems=problems,
+        scores=nbgrader_api.read_scores(course, assignment_id, student_id),
+        crashes=read_student_crashes(course, assignment_id, student_id),
+    )
+
+
+def run_autograde(course: Course, assignment_id: str, student_id: str, force: bool) -> None:
+    """nbgrader autograde of one student, again if its kernel died before it started."""
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            nbgrader_api.autograde_student(course, assignment_id, student_id, force=force)
+            return
+        except NbgraderError as error:
+            if KERNEL_START_FAILURE not in error.summary or attempt == KERNEL_START_ATTEMPTS:
+                raise

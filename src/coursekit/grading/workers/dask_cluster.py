@@ -1,0 +1,81 @@
+"""Grading jobs on a Dask distributed cluster: `course autograde --scheduler tcp://HOST:PORT`.
+
+The workers load the course from its nbgrader_config.py path and write the gradebook named by
+db_url, so they must see the course folder at the same path (a shared filesystem, as on
+HTCondor and SLURM clusters) and reach the gradebook (PostgreSQL across machines: SQLite's
+locks are unreliable on network filesystems). docs/scale_out.md shows how to start them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
+
+from coursekit.core.errors import CourseError
+from coursekit.grading.workers import ExecutorLifecycle, ExecutorSpec, available_cores
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
+
+# How long to wait for the scheduler to answer before telling the user it is not there.
+CONNECT_TIMEOUT_S = 10
+
+
+class DaskExecutor(ExecutorLifecycle):
+    """Runs jobs on the cluster of spec.scheduler, or on a LocalCluster of spec.workers."""
+
+    def __init__(self, spec: ExecutorSpec | None = None) -> None:
+        self.spec = spec or ExecutorSpec(name="dask")
+        self._client = None
+        self._cluster = None
+
+    def start(self) -> None:
+        """Connect to the scheduler, or start an embedded LocalCluster without a dashboard."""
+        from distributed import Client, LocalCluster  # imported here: seconds, only when used
+
+        if self.spec.scheduler:
+            try:
+                self._client = Client(self.spec.scheduler, timeout=CONNECT_TIMEOUT_S)
+            except OSError as error:
+                raise CourseError(
+                    f"No Dask scheduler answers at {self.spec.scheduler} ({error}). Start one "
+                    "(`dask scheduler`) or check --scheduler / c.CourseKit.dask_scheduler."
+                ) from error
+            return
+        # One thread per worker process: nbgrader is not thread-safe (autograde.GRADING_LOCK
+        # would serialise a worker's threads anyway).
+        self._cluster = LocalCluster(
+            n_workers=self.spec.workers or available_cores(),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        self._client = Client(self._cluster)
+
+    def stop(self, interrupted: bool) -> None:
+        """Disconnect; an embedded cluster is shut down, an external one keeps running."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def map_unordered(
+        self, function: Callable[[Job], Result], jobs: Sequence[Job]
+    ) -> Iterator[tuple[Job, Result | BaseException]]:
+        """Each job with its result, or the exception it raised, in the order they finish."""
+        from distributed import as_completed
+
+        if self._client is None:
+            raise RuntimeError("DaskExecutor used outside its `with` block")
+        # pure=False: grading the same student twice is two jobs (the submission may differ).
+        futures = self._client.map(function, jobs, pure=False)
+        by_key = {future.key: job for future, job in zip(futures, jobs, strict=True)}
+        for future in as_completed(futures):
+            # A worker lost mid-job is retried by Dask on another worker; after
+            # distributed.scheduler.allowed-failures it comes back as KilledWorker.
+            if future.status == "finished":
+                yield by_key[future.key], future.result()
+            else:
+                yield by_key[future.key], future.exception()

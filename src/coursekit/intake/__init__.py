@@ -1,0 +1,1 @@
+"""Submissions in: LMS downloads and their formats, the roster, inspection before grading."""
