@@ -12,7 +12,6 @@ their ratio. Figures, not assertions: the machine is shared; compare within one 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -20,8 +19,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-# nbgrader calls `alembic`, kernels start `python`, by name: this venv must lead PATH.
-os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+from coursekit.core.environment import put_venv_first_on_path  # noqa: E402
+
+put_venv_first_on_path()  # nbgrader runs `alembic`, kernels `python`, by name
 
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, write_tiny_course  # noqa: E402
 from test_submissions import reference_notebook  # noqa: E402

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
@@ -12,14 +10,14 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from coursekit.core.course import Course, locate_course
+from coursekit.core.environment import put_venv_first_on_path
 from coursekit.nbgrader import api as nbgrader_api
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY_ASSIGNMENT = "ps1"
 TINY_NOTEBOOK = "arith"
 
-# nbgrader calls `alembic`, and kernels start `python`, by name: the venv must lead PATH.
-os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+put_venv_first_on_path()  # nbgrader runs `alembic`, kernels `python`, by name
 
 
 def nbgrader_cell(

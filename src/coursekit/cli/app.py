@@ -31,6 +31,7 @@ from coursekit.cli.render import (
     render_summary,
 )
 from coursekit.core.course import Course, locate_course
+from coursekit.core.environment import put_venv_first_on_path
 from coursekit.core.errors import CourseError
 from coursekit.grading.autograde import autograde_assignment
 from coursekit.grading.check import check_notebook
@@ -522,9 +523,7 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `course`; returns the exit code."""
-    # nbgrader runs `alembic`, and kernels start `python`, by name: the venv of this
-    # interpreter must lead PATH even when it was not activated.
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    put_venv_first_on_path()
     args = build_parser().parse_args(argv)
     try:
         course = None if args.command in COURSELESS else locate_course(args.course_dir)

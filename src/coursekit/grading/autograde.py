@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import os
-import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -14,6 +12,7 @@ from pathlib import Path
 from nbformat import NotebookNode
 
 from coursekit.core.course import Course, locate_course
+from coursekit.core.environment import put_venv_first_on_path
 from coursekit.core.errors import NbgraderError
 from coursekit.grading import inflight, runlock
 from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
@@ -110,11 +109,8 @@ def autograde_assignment(
 
 def grade_job(job: GradingJob) -> StudentOutcome:
     """Run one job where a worker runs it: load the course, then inspect and grade the student."""
-    # nbgrader runs `alembic`, and kernels start `python`, by name: this interpreter's venv
-    # must lead PATH in a worker started by anyone (a `dask worker` under SLURM, say).
-    bin_dir = str(Path(sys.executable).parent)
-    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
-        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+    # In a worker started by anyone (a `dask worker` under SLURM, say), too.
+    put_venv_first_on_path()
     # Loading nbgrader_config.py here, not shipping the parent's config, also sets what the
     # file puts in os.environ for the grading kernels (seeds, TensorFlow flags) on any worker.
     course = with_db_url(locate_course(Path(job.config_file).parent), job.db_url)
