@@ -1,4 +1,4 @@
-"""`course summary` lists each notebook's graded cells and points, and the README shows it."""
+"""`course summary` lists each notebook's graded cells and points; docs/notebooks.md shows them."""
 
 from __future__ import annotations
 
@@ -36,9 +36,9 @@ def test_summary_table_totals_the_assignment(tiny_course: Course) -> None:
     assert lines[-1].endswith("**5 + 1** |")
 
 
-def test_readme_shows_the_current_table_of_lecture1() -> None:
-    """The README's table of notebooks, tasks and points is what `course summary` prints now."""
+def test_docs_show_the_current_table_of_lecture1() -> None:
+    """docs/notebooks.md's table of notebooks, tasks and points is `course summary`'s output."""
     course = locate_course(REPO_ROOT)
     table = render_summary("lecture1", summarize_assignment(course, "lecture1"))
-    readme = (REPO_ROOT / "README.md").read_text()
-    assert table in readme, "README.md is stale: paste `course summary lecture1` into it"
+    page = (REPO_ROOT / "docs" / "notebooks.md").read_text()
+    assert table in page, "docs/notebooks.md is stale: paste `course summary lecture1` into it"
