@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import TINY_ASSIGNMENT
 
-from coursekit.authoring.types import DemoResult, NotebookProof, ProofCheck, ReleaseReport
+from coursekit.authoring.types import NotebookProof, ProofCheck, ReleaseReport
 from coursekit.calibration.types import CalibrationReport, NotebookCalibration, ToleranceCalibration
 from coursekit.cli import app as cli_app
+from coursekit.demo import DemoResult
 from coursekit.grading.types import (
     AutogradeReport,
     CellCheck,

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK
 
-from coursekit.authoring.demo import DEMO_MARKER, prepare_demo_dir, run_demo
 from coursekit.cli.render import render_autograde
 from coursekit.core.course import Course
 from coursekit.core.errors import CourseError
+from coursekit.demo import DEMO_MARKER, prepare_demo_dir, run_demo
 from coursekit.grading.types import Status
 
 

@@ -41,6 +41,7 @@ from coursekit.isolation import canary
 from coursekit.isolation.warm.kernel_dir import CONNECTION_FILE, kernel_dir_base
 from coursekit.isolation.warm.kernelspec import install_kernelspec, kernel_json
 from coursekit.nbgrader import api as nbgrader_api
+from coursekit.steps.execution import execute_as_autograde
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +71,7 @@ def run_as_student(course: Course, student_id: str, sources: Sequence[str]) -> l
     folder = course.autograded_dir(TINY_ASSIGNMENT, student_id)
     folder.mkdir(parents=True, exist_ok=True)
     nb = new_notebook(cells=[new_code_cell(source) for source in sources])
-    executed = nbgrader_api.execute_notebook(course, nb, folder)
+    executed = execute_as_autograde(course, nb, folder)
     return ["".join(output_text(out) for out in cell.outputs) for cell in executed.cells]
 
 

@@ -14,11 +14,13 @@ from coursekit.calibration.variants import load_variant_set, variant_notebook, v
 from coursekit.cli.render import render_autograde
 from coursekit.core import cells
 from coursekit.core.course import Course
+from coursekit.grading.flags import scan_submission
 from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
 from coursekit.intake.submissions import read_release
 from coursekit.integrity.code_scan import scan_code
-from coursekit.integrity.suspicion import report_flags, scan_notebook, scan_submission
+from coursekit.integrity.suspicion import scan_notebook
 from coursekit.integrity.types import Suspicion, SuspicionKind
+from coursekit.reporting.flags import report_flags
 from coursekit.reporting.types import FlagKind
 
 Kind = SuspicionKind

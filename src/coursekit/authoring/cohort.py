@@ -12,9 +12,9 @@ from nbformat import NotebookNode
 
 from coursekit.core import cells
 from coursekit.core.course import Course
+from coursekit.nbgrader.api import TIMESTAMP_FORMAT
 
 # The format nbgrader's exchange writes into timestamp.txt (Exchange.timestamp_format).
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 
 def answer_grade_ids(nb: NotebookNode) -> list[str]:

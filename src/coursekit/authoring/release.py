@@ -16,6 +16,7 @@ from coursekit.authoring.types import NotebookProof, ProofCheck, ReleaseReport
 from coursekit.core import cells
 from coursekit.core.course import Course
 from coursekit.nbgrader import api as nbgrader_api
+from coursekit.steps.execution import execute_as_autograde
 
 # Region markers as an author may actually type them: any case, any number of '#'. nbgrader
 # only honours the exact upper-case forms, so a miscased region is exactly what leaks.
@@ -104,7 +105,7 @@ def execute_and_score(
 ) -> dict[str, tuple[float | None, float]] | str:
     """The grade cell scores of nb run top to bottom, or why its execution stopped."""
     try:
-        return nbgrader_api.grade_cell_scores(nbgrader_api.execute_notebook(course, nb, cwd))
+        return nbgrader_api.grade_cell_scores(execute_as_autograde(course, nb, cwd))
     except Exception as error:  # a dead or hung kernel is a finding about the notebook
         first_line = (str(error).strip().splitlines() or [""])[0]
         return f"execution failed: {type(error).__name__}: {first_line}"

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coursekit.grading.types import AutogradeReport
-from coursekit.reporting.types import FeedbackReport
-
 
 @dataclass(frozen=True)
 class ProofCheck:
@@ -44,23 +41,6 @@ class ReleaseReport:
     def ok(self) -> bool:
         """Whether every notebook's proof holds."""
         return all(proof.ok for proof in self.notebooks)
-
-
-@dataclass(frozen=True)
-class DemoResult:
-    """Everything one demo run produced, and whether each student ended as designed."""
-
-    course_root: str
-    releases: tuple[ReleaseReport, ...]
-    autogrades: tuple[AutogradeReport, ...]
-    feedback: tuple[FeedbackReport, ...]
-    grades_csv: str
-    surprises: tuple[str, ...]
-
-    @property
-    def as_designed(self) -> bool:
-        """Whether the pipeline treated every demo student as designed."""
-        return not self.surprises
 
 
 @dataclass(frozen=True)

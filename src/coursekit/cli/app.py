@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
-from coursekit.authoring.demo import run_demo
 from coursekit.authoring.release import release_assignment
 from coursekit.authoring.summary import summarize_assignment
 from coursekit.authoring.types import NotebookProof
@@ -33,6 +32,7 @@ from coursekit.cli.render import (
 from coursekit.core.course import Course, locate_course
 from coursekit.core.environment import put_venv_first_on_path
 from coursekit.core.errors import CourseError
+from coursekit.demo import run_demo
 from coursekit.grading.autograde import autograde_assignment
 from coursekit.grading.check import check_notebook
 from coursekit.grading.types import Status, StudentOutcome

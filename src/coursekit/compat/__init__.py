@@ -28,7 +28,6 @@ MOVED: dict[str, str] = {
     "coursekit.cohort": "coursekit.authoring.cohort",
     "coursekit.collect": "coursekit.intake.collect",
     "coursekit.course": "coursekit.core.course",
-    "coursekit.demo": "coursekit.authoring.demo",
     "coursekit.errors": "coursekit.core.errors",
     "coursekit.execution": "coursekit.steps.execution",
     "coursekit.export": "coursekit.reporting.export",

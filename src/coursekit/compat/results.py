@@ -1,7 +1,6 @@
 """coursekit.results of 0.1: every result type, now kept with the stage that produces it."""
 
 from coursekit.authoring.types import (  # noqa: F401
-    DemoResult,
     GradedItem,
     NotebookProof,
     NotebookSummary,
@@ -15,6 +14,7 @@ from coursekit.calibration.types import (  # noqa: F401
     VariantOutcome,
 )
 from coursekit.core.types import CellScore, KernelCrash, NotebookScore, StudentInfo  # noqa: F401
+from coursekit.demo import DemoResult  # noqa: F401
 from coursekit.grading.types import (  # noqa: F401
     AutogradeReport,
     CellCheck,

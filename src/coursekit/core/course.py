@@ -9,7 +9,7 @@ from traitlets.config import Config
 from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
 
 from coursekit.core.errors import CourseError
-from coursekit.nbgrader import api as nbgrader_api
+from coursekit.nbgrader.layout import CourseLayout, read_layout
 
 CONFIG_FILENAME = "nbgrader_config.py"
 
@@ -19,7 +19,7 @@ class Course:
     """An nbgrader course: its config and the paths nbgrader's CourseDirectory derives from it."""
 
     config_file: Path
-    layout: nbgrader_api.CourseLayout
+    layout: CourseLayout
     config: Config = field(repr=False, compare=False)
 
     @property
@@ -121,5 +121,5 @@ def locate_course(start: Path | None = None) -> Course:
     """The course whose nbgrader_config.py is in start (default: cwd) or its nearest ancestor."""
     config_file = find_config_file(start if start is not None else Path.cwd())
     config = load_config(config_file)
-    layout = nbgrader_api.read_layout(config, default_root=config_file.parent)
+    layout = read_layout(config, default_root=config_file.parent)
     return Course(config_file=config_file, layout=layout, config=config)

@@ -15,14 +15,14 @@ from coursekit.core.course import Course, locate_course
 from coursekit.core.environment import put_venv_first_on_path
 from coursekit.core.errors import NbgraderError
 from coursekit.grading import inflight, runlock
+from coursekit.grading.flags import with_suspicions
 from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
 from coursekit.grading.workers import ExecutorSpec, make_executor, resolve_spec
 from coursekit.intake.submissions import inspect_submission, read_release
 from coursekit.intake.types import Severity
-from coursekit.integrity.suspicion import with_suspicions
 from coursekit.isolation.canary import require_canary
+from coursekit.nbgrader import answer_fingerprints
 from coursekit.nbgrader import api as nbgrader_api
-from coursekit.steps import gradebook_writes
 from coursekit.steps.execution import read_student_crashes
 
 # Told after each student: (students done, students in all, that student's outcome).
@@ -88,7 +88,7 @@ def autograde_assignment(
     # timeout, so a writer waits its turn instead of failing with "database is locked".
     nbgrader_api.prepare_gradebook(course)
     db_url = nbgrader_api.concurrent_db_url(course.db_url)
-    gradebook_writes.prepare_fingerprints(db_url)
+    answer_fingerprints.prepare_fingerprints(db_url)
     jobs = [
         GradingJob(str(course.config_file), assignment_id, student_id, force, db_url)
         for student_id in chosen

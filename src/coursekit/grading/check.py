@@ -17,15 +17,13 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-# nbgrader_ops takes a Course, and a check has none: this module runs autograde's Execute on a
-# config of its own instead (the only other module that imports nbgrader).
-from nbgrader import utils as nbgrader_utils
-from nbgrader.preprocessors import ClearOutput
+# A check has no course: it runs autograde's Execute step on a config of its own.
 from traitlets.config import Config
 
 from coursekit.core import cells
 from coursekit.core.errors import CourseError
 from coursekit.grading.types import CellCheck, CheckStatus, NotebookCheck
+from coursekit.nbgrader import api as nbgrader_api
 from coursekit.steps.execution import ContainedExecute
 
 # As long as grading allows (nbgrader_config.py): nbgrader's default of 30 s would fail a
@@ -98,7 +96,7 @@ def execute_as_validate(
     config.Execute.timeout = CELL_TIMEOUT
     config.Execute.extra_arguments = KERNEL_ARGUMENTS
     executed = copy.deepcopy(nb)
-    executed, _ = ClearOutput(config=config).preprocess(executed, {})
+    executed = nbgrader_api.clear_outputs(executed, config)
     total = sum(cell.cell_type == "code" for cell in executed.cells)
     started = iter(range(1, total + 1))
 
@@ -110,7 +108,7 @@ def execute_as_validate(
     # kernel or a cell that will not stop ends the run there (executor.stopped says why).
     executor = ContainedExecute(config=config, on_cell_start=on_cell_start)
     try:
-        with nbgrader_utils.setenv(NBGRADER_VALIDATING="1", NBGRADER_EXECUTION="validate"):
+        with nbgrader_api.validating():
             executor.preprocess(executed, {"metadata": {"path": str(cwd)}})
     except Exception as error:  # a kernel that cannot start, say; what ran is still reported
         first_line = (str(error).strip().splitlines() or [""])[0]
@@ -126,7 +124,7 @@ def check_test(test: NotebookNode, above: list[NotebookNode], stopped: str) -> C
     if test.get("execution_count") is None and stopped:
         reason = f"not run: execution stopped at an earlier cell ({stopped})"
         return CellCheck(grade_id, points, behaviour, CheckStatus.NOT_CHECKED, reason)
-    score, max_score = nbgrader_utils.determine_grade(test)
+    score, max_score = nbgrader_api.cell_grade(test)
     if score is not None and score >= max_score:
         return CellCheck(grade_id, points, behaviour, CheckStatus.PASSED)
     error = first_error(test)
@@ -190,4 +188,4 @@ def is_edited_test(cell: NotebookNode) -> bool:
     checksum = cells.nbgrader_meta(cell).get("checksum")
     if not cells.is_autograded_test(cell) or not checksum:
         return False
-    return nbgrader_utils.compute_checksum(cell) != checksum
+    return nbgrader_api.cell_checksum(cell) != checksum

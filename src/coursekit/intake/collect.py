@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from coursekit.authoring.cohort import TIMESTAMP_FORMAT
 from coursekit.core.course import Course
 from coursekit.core.errors import CourseError
 from coursekit.core.types import StudentInfo
@@ -25,6 +24,7 @@ from coursekit.intake.types import (
     SkippedEntry,
 )
 from coursekit.nbgrader import api as nbgrader_api
+from coursekit.nbgrader.api import TIMESTAMP_FORMAT
 
 EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 

@@ -9,20 +9,13 @@ them raises a flag.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 
 from nbformat import NotebookNode
 
 from coursekit.core import cells
-from coursekit.core.course import Course
-from coursekit.grading.types import Status, StudentOutcome
-from coursekit.intake.submissions import load_notebook
-from coursekit.intake.types import SubmissionProblem
-from coursekit.integrity import verdicts
 from coursekit.integrity.code_scan import imported_modules, scan_code
-from coursekit.integrity.types import Suspicion, SuspicionKind
-from coursekit.reporting.types import Flag, FlagKind
+from coursekit.integrity.types import Suspicion
 
 
 def editable_cells(
@@ -91,70 +84,6 @@ def scan_notebook(
                 )
             )
     return tuple(found)
-
-
-def scan_submission(
-    course: Course, assignment_id: str, student_id: str, release: Mapping[str, NotebookNode]
-) -> tuple[Suspicion, ...]:
-    """Suspicions in every readable notebook of one student's submission."""
-    folder = course.submitted_dir(assignment_id, student_id)
-    if not folder.is_dir():
-        return ()
-    found: list[Suspicion] = []
-    for notebook_id, release_nb in release.items():
-        loaded = load_notebook(folder, notebook_id, set(release))
-        if not isinstance(loaded, SubmissionProblem):  # unreadable: inspection says why
-            found.extend(scan_notebook(notebook_id, loaded, release_nb))
-    return tuple(found)
-
-
-def flag_submission(
-    course: Course,
-    assignment_id: str,
-    student_id: str,
-    release: Mapping[str, NotebookNode],
-    graded: bool,
-) -> tuple[Suspicion, ...]:
-    """The code scan of a submission, then (if it was just graded) its verdict checks."""
-    found = scan_submission(course, assignment_id, student_id, release)
-    if graded:
-        folder = course.autograded_dir(assignment_id, student_id)
-        found += verdicts.autograded_suspicions(folder, release)
-    return found
-
-
-def with_suspicions(
-    course: Course, outcome: StudentOutcome, release: Mapping[str, NotebookNode]
-) -> StudentOutcome:
-    """The outcome with what the code scan and the verdict checks flagged."""
-    found = flag_submission(
-        course,
-        outcome.assignment_id,
-        outcome.student_id,
-        release,
-        graded=outcome.status is Status.GRADED,
-    )
-    return dataclasses.replace(outcome, suspicions=outcome.suspicions + found)
-
-
-def report_flags(
-    course: Course,
-    assignment_id: str,
-    student_ids: Iterable[str],
-    release: Mapping[str, NotebookNode],
-) -> list[Flag]:
-    """`course report`'s flags: per notebook, its suspicious code and its untrusted verdicts."""
-    flags = []
-    for student_id in student_ids:
-        groups: dict[tuple[str, FlagKind], list[Suspicion]] = {}
-        for found in flag_submission(course, assignment_id, student_id, release, graded=True):
-            untrusted = found.kind is SuspicionKind.UNTRUSTED_VERDICT
-            kind = FlagKind.UNTRUSTED if untrusted else FlagKind.SUSPICIOUS
-            groups.setdefault((found.notebook_id, kind), []).append(found)
-        for (notebook_id, kind), items in groups.items():
-            detail = "; ".join(describe(item) for item in items)
-            flags.append(Flag(student_id, notebook_id, kind, detail))
-    return flags
 
 
 def describe(suspicion: Suspicion) -> str:

@@ -35,6 +35,7 @@ from coursekit.core.errors import CourseError
 from coursekit.isolation.warm import COLD_KERNEL_NAME, KERNEL_NAME, PROVISIONER_NAME
 from coursekit.isolation.warm.confinement import OPT_OUT, policy_of, warn_if_disabled
 from coursekit.nbgrader import api as nbgrader_api
+from coursekit.steps.execution import execute_as_autograde
 
 CANARY_STUDENT = ".coursekit-canary"  # its folder: autograded/<this>/<assignment>, removed after
 MARKER = "COURSEKIT-CANARY "
@@ -176,7 +177,7 @@ def run_canary(course: Course, assignment_id: str) -> CanaryResult:
     with pseudo_student_folder(workdir), listening_socket() as port:
         targets = canary_targets(course, assignment_id, workdir, port)
         try:
-            executed = nbgrader_api.execute_notebook(course, canary_notebook(targets), workdir)
+            executed = execute_as_autograde(course, canary_notebook(targets), workdir)
         except Exception as error:  # a kernel that does not start is the first finding
             started = CanaryCheck(
                 "kernel starts",

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import datetime
 import re
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,16 +16,19 @@ from nbgrader import utils as nbgrader_utils
 from nbgrader.api import Gradebook, MissingEntry, SubmittedNotebook
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import ClearOutput
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
 from coursekit.core.errors import NbgraderError
 from coursekit.core.types import CellScore, NotebookScore, StudentInfo
-from coursekit.steps.execution import ContainedExecute
 
 if TYPE_CHECKING:  # course.py imports this module to resolve its layout
     from coursekit.core.course import Course
+
+# How nbgrader writes a submission's timestamp.txt (and reads it back: parse_timestamp).
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 # How much of nbgrader's log an error message carries: enough for the traceback's end.
 LOG_TAIL_LINES = 30
@@ -41,50 +42,6 @@ DEFAULT_COURSE_ID = "default_course"
 # notebooks has every worker committing at once on a loaded or networked disk. 120 s covers
 # any queue of writers and still ends a lock that is really stuck.
 SQLITE_BUSY_TIMEOUT_S = 120
-
-
-@dataclass(frozen=True)
-class CourseLayout:
-    """The CourseDirectory settings coursekit needs, resolved from the course config."""
-
-    root: Path
-    db_url: str
-    course_id: str
-    directory_structure: str
-    source_directory: str
-    release_directory: str
-    submitted_directory: str
-    autograded_directory: str
-    feedback_directory: str
-
-    def format_path(self, step: str, student_id: str, assignment_id: str) -> Path:
-        """The folder of a step for a student and assignment, as CourseDirectory.format_path."""
-        relative = self.directory_structure.format(
-            nbgrader_step=step, student_id=student_id, assignment_id=assignment_id
-        )
-        return Path(self.root, relative)
-
-
-def read_layout(config: Config, default_root: Path) -> CourseLayout:
-    """Resolve the CourseDirectory of a config; a root it leaves unset means default_root."""
-    coursedir = CourseDirectory(config=config)
-    root_set = "root" in config.get("CourseDirectory", {})
-    root = Path(coursedir.root) if root_set else default_root
-    if not root.is_absolute():
-        root = default_root / root
-    if not root_set:
-        coursedir.root = str(root)
-    return CourseLayout(
-        root=root.resolve(),
-        db_url=coursedir.db_url,
-        course_id=coursedir.course_id,
-        directory_structure=coursedir.directory_structure,
-        source_directory=coursedir.source_directory,
-        release_directory=coursedir.release_directory,
-        submitted_directory=coursedir.submitted_directory,
-        autograded_directory=coursedir.autograded_directory,
-        feedback_directory=coursedir.feedback_directory,
-    )
 
 
 def make_api(course: Course) -> NbGraderAPI:
@@ -220,16 +177,6 @@ def _notebook_score(
     )
 
 
-def execute_notebook(course: Course, nb: NotebookNode, cwd: Path) -> NotebookNode:
-    """A copy of nb executed as autograde executes it (its Execute step, the course config), in
-    `nbgrader validate`'s environment: the release proof and the canary score like grading."""
-    executed = copy.deepcopy(nb)
-    with nbgrader_utils.setenv(NBGRADER_VALIDATING="1", NBGRADER_EXECUTION="validate"):
-        executor = ContainedExecute(config=course.config)
-        executed, _ = executor.preprocess(executed, {"metadata": {"path": str(cwd)}})
-    return executed
-
-
 def grade_cell_scores(nb: NotebookNode) -> dict[str, tuple[float | None, float]]:
     """grade_id -> (score, max_score) of each executed grade cell as nbgrader scores it."""
     # score None: a manually graded answer, which needs a human.
@@ -290,3 +237,44 @@ def update_or_create_students(
             gradebook.update_or_create_student(
                 student.student_id, **{name: getattr(student, name) for name in columns}
             )
+
+
+@contextlib.contextmanager
+def validating() -> Iterator[None]:
+    """The environment `nbgrader validate` runs a notebook in (a notebook may test for it)."""
+    with nbgrader_utils.setenv(NBGRADER_VALIDATING="1", NBGRADER_EXECUTION="validate"):
+        yield
+
+
+def clear_outputs(nb: NotebookNode, config: Config) -> NotebookNode:
+    """nb without outputs and execution counts, as nbgrader's ClearOutput step leaves it."""
+    cleared, _ = ClearOutput(config=config).preprocess(nb, {})
+    return cleared
+
+
+def cell_grade(cell: NotebookNode) -> tuple[float | None, float]:
+    """(score, max_score) of an executed grade cell, as nbgrader scores it."""
+    return nbgrader_utils.determine_grade(cell)
+
+
+def cell_checksum(cell: NotebookNode) -> str:
+    """nbgrader's checksum of a cell (what its metadata stores to detect edited tests)."""
+    return nbgrader_utils.compute_checksum(cell)
+
+
+def __getattr__(name: str) -> object:
+    # Names coursekit 0.1's nbgrader_ops had and that moved (kept for one release, as
+    # coursekit.compat keeps the old module paths).
+    import importlib
+    import warnings
+
+    moved = {
+        "CourseLayout": "coursekit.nbgrader.layout",
+        "read_layout": "coursekit.nbgrader.layout",
+        "execute_notebook": "coursekit.steps.execution",
+    }
+    if name not in moved:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    new_name = "execute_as_autograde" if name == "execute_notebook" else name
+    warnings.warn(f"{name} moved to {moved[name]}.{new_name}", FutureWarning, stacklevel=2)
+    return getattr(importlib.import_module(moved[name]), new_name)

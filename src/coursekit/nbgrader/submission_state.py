@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from nbgrader.api import Gradebook, MissingEntry
 
+from coursekit.nbgrader.answer_fingerprints import FINGERPRINTS, create_fingerprint_table
 from coursekit.nbgrader.api import quiet_nbgrader
-from coursekit.steps.gradebook_writes import FINGERPRINTS, create_fingerprint_table
 
 
 @dataclass(frozen=True)

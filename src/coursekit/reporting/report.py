@@ -20,7 +20,7 @@ from coursekit.intake.submissions import (
     read_release,
 )
 from coursekit.intake.types import Severity, SubmissionProblem
-from coursekit.integrity import similarity, suspicion
+from coursekit.integrity import similarity
 from coursekit.integrity.types import SimilarPair
 from coursekit.nbgrader import api as nbgrader_api
 from coursekit.reporting.export import (
@@ -31,6 +31,7 @@ from coursekit.reporting.export import (
     UNFINISHED,
     collect_grade_rows,
 )
+from coursekit.reporting.flags import report_flags
 from coursekit.reporting.types import (
     Flag,
     FlagKind,
@@ -43,7 +44,7 @@ from coursekit.reporting.types import (
 GRADED_STATUSES = (GRADED, NEEDS_MANUAL_GRADE)
 # What a failing test raises, and what the release's stub raises in an unanswered cell: lost
 # points, not a crash worth a TA's look.
-# A test zeroed by the verdict checks is flagged as an untrusted verdict (suspicion.report_flags).
+# A test zeroed by the verdict checks is flagged as an untrusted verdict (reporting.flags).
 EXPECTED_ERRORS = ("AssertionError", "NotImplementedError", "VerdictNotTrustworthy")
 # The error nbclient records (nbgrader's Execute.error_on_timeout) when a cell outruns the timeout.
 TIMEOUT_ERROR = "CellTimeoutError"
@@ -66,7 +67,7 @@ def build_report(course: Course, assignment_id: str) -> ReportData:
         *tampering_flags(course, assignment_id, student_ids, release),
         *late_flags(course, assignment_id, student_ids),
         *output_flags(autograded),
-        *suspicion.report_flags(course, assignment_id, student_ids, release),
+        *report_flags(course, assignment_id, student_ids, release),
     ]
     return ReportData(
         assignment_id=assignment_id,

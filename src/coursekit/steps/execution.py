@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import signal
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import nbformat
@@ -288,3 +290,13 @@ def read_student_crashes(
     for path in sorted(course.autograded_dir(assignment_id, student_id).glob("*.ipynb")):
         crashes.extend(read_crashes(path.stem, nbformat.read(path, as_version=4)))
     return tuple(crashes)
+
+
+def execute_as_autograde(course: Course, nb: NotebookNode, cwd: Path) -> NotebookNode:
+    """A copy of nb executed as autograde executes it (its Execute step, the course config), in
+    `nbgrader validate`'s environment: the release proof and the canary score like grading."""
+    executed = copy.deepcopy(nb)
+    with nbgrader_utils.setenv(NBGRADER_VALIDATING="1", NBGRADER_EXECUTION="validate"):
+        executor = ContainedExecute(config=course.config)
+        executed, _ = executor.preprocess(executed, {"metadata": {"path": str(cwd)}})
+    return executed

@@ -1,8 +1,12 @@
-"""A self-contained demo: copy the course, release, grade a synthetic cohort, give feedback."""
+"""A self-contained demo: copy the course, release, grade a synthetic cohort, give feedback.
+
+The one module that drives every stage (authoring, grading, reporting) in a row, so it sits
+above them all rather than in one of them."""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -10,7 +14,7 @@ from nbformat import NotebookNode
 
 from coursekit.authoring import cohort
 from coursekit.authoring.release import release_assignment
-from coursekit.authoring.types import DemoResult
+from coursekit.authoring.types import ReleaseReport
 from coursekit.core import cells
 from coursekit.core.course import CONFIG_FILENAME, Course, locate_course
 from coursekit.core.errors import CourseError
@@ -18,10 +22,28 @@ from coursekit.grading.autograde import Progress, autograde_assignment
 from coursekit.grading.types import AutogradeReport, Status
 from coursekit.reporting.export import export_grades
 from coursekit.reporting.feedback import generate_feedback
+from coursekit.reporting.types import FeedbackReport
 
 DEMO_MARKER = ".coursekit-demo"  # only a folder holding it is wiped on a rerun
 BROKEN_NOTEBOOK = b'{"cells": [{"cell_type": "code", "source": "x = '  # a save cut short
 RAISING_LINE = "raise RuntimeError('demo_raises: this answer cell crashes on purpose')"
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """Everything one demo run produced, and whether each student ended as designed."""
+
+    course_root: str
+    releases: tuple[ReleaseReport, ...]
+    autogrades: tuple[AutogradeReport, ...]
+    feedback: tuple[FeedbackReport, ...]
+    grades_csv: str
+    surprises: tuple[str, ...]
+
+    @property
+    def as_designed(self) -> bool:
+        """Whether the pipeline treated every demo student as designed."""
+        return not self.surprises
 
 
 def run_demo(
