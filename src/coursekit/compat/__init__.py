@@ -56,7 +56,8 @@ MOVED: dict[str, str] = {
     "coursekit.summary": "coursekit.authoring.summary",
     "coursekit.suspicion": "coursekit.integrity.suspicion",
     "coursekit.variants": "coursekit.calibration.variants",
-    "coursekit.verdicts": "coursekit.integrity.verdicts",
+    "coursekit.verdicts": "coursekit.compat.verdicts",
+    "coursekit.integrity.verdicts": "coursekit.compat.verdicts",  # split after 1038c58
     "coursekit.warm": "coursekit.isolation.warm",
     "coursekit.workers": "coursekit.grading.workers",
     "coursekit.results": "coursekit.compat.results",
@@ -113,6 +114,8 @@ class MovedModuleFinder(importlib.abc.MetaPathFinder):
 
 
 def install() -> None:
-    """Put the finder on sys.meta_path once."""
+    """Put the finder on sys.meta_path once, first: the path finder would otherwise load an old
+    submodule path (coursekit.warm.provisioner, under the aliased package's folder) a second
+    time, as a module of its own with classes of its own."""
     if not any(isinstance(finder, MovedModuleFinder) for finder in sys.meta_path):
-        sys.meta_path.append(MovedModuleFinder())
+        sys.meta_path.insert(0, MovedModuleFinder())
