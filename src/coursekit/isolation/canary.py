@@ -334,7 +334,7 @@ def grading_check(executed: NotebookNode) -> CanaryCheck:
         fix=""
         if earned == possible
         else "the kernel cannot run plain Python and NumPy: "
-        "check the kernel's stderr and the fork server's log (README, Warm kernels)",
+        "check the kernel's stderr and the fork server's log (docs/warm_kernels.md)",
     )
 
 
@@ -363,7 +363,7 @@ def isolation_checks(
         checks.append(CanaryCheck("sandbox", True, f"disabled by {OPT_OUT}: nothing checked"))
         return checks
     fix_hidden = "add the path to c.CourseKit.sandbox_hidden_paths (and see the fork server's "
-    fix_hidden += "log: README, Warm kernels)"
+    fix_hidden += "log: docs/warm_kernels.md)"
     for name, path in targets.read.items():
         leaked = read_leak(path, seen["read"].get(name, {}), targets.workdir)
         checks.append(
