@@ -75,14 +75,14 @@ c.OverwriteCells.add_missing_cells = True
 c.Autograde.autograde_preprocessors = [
     # Before Execute: each test cell gets a check that it ran to its end, and known-answer
     # probes go after the notebook (in the executed copy only). After it: tests whose verdict
-    # cannot be confirmed score 0 and are flagged (src/coursekit/integrity/verdicts.py,
+    # cannot be confirmed score 0 and are flagged (src/coursekit/steps/verdicts.py,
     # docs/verdicts.md).
-    "coursekit.integrity.verdicts.ArmVerdictChecks",
+    "coursekit.steps.verdicts.ArmVerdictChecks",
     # nbgrader's Execute, except that a kernel that dies or hangs costs only its cell and the
     # grade cells after it (not run), and stderr of a grade cell that raised nothing costs no
     # points (src/coursekit/steps/execution.py; c.Execute settings apply to it).
     "coursekit.steps.execution.ContainedExecute",
-    "coursekit.integrity.verdicts.CheckVerdicts",
+    "coursekit.steps.verdicts.CheckVerdicts",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

@@ -35,8 +35,8 @@ from coursekit.nbgrader import api as nbgrader_api  # noqa: E402
 
 ASSIGNMENT = "lecture1"
 VERDICT_STEPS = (
-    "coursekit.integrity.verdicts.ArmVerdictChecks",
-    "coursekit.integrity.verdicts.CheckVerdicts",
+    "coursekit.steps.verdicts.ArmVerdictChecks",
+    "coursekit.steps.verdicts.CheckVerdicts",
 )
 
 

@@ -38,16 +38,14 @@ from coursekit.grading.autograde import autograde_assignment
 from coursekit.grading.types import AutogradeReport, StudentOutcome
 from coursekit.integrity import fingerprints
 from coursekit.integrity.types import SuspicionKind
-from coursekit.integrity.verdicts import (
+from coursekit.integrity.verdict_arming import (
     MARKER,
-    VERDICT_ERROR,
     VERDICTS_KEY,
     Armed,
     arm_notebook,
-    check_notebook,
-    notebook_suspicions,
     split_last_expression,
 )
+from coursekit.integrity.verdict_judging import VERDICT_ERROR, check_notebook, notebook_suspicions
 from coursekit.nbgrader import api as nbgrader_api
 from coursekit.reporting.report import build_report
 from coursekit.reporting.types import FlagKind
@@ -525,8 +523,8 @@ STUDENTS = {
     "always_equal": {"add_answer": ALWAYS_EQUAL},
 }
 VERDICT_STEPS = (
-    "coursekit.integrity.verdicts.ArmVerdictChecks",
-    "coursekit.integrity.verdicts.CheckVerdicts",
+    "coursekit.steps.verdicts.ArmVerdictChecks",
+    "coursekit.steps.verdicts.CheckVerdicts",
 )
 
 

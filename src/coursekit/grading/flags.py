@@ -12,7 +12,7 @@ from coursekit.core.course import Course
 from coursekit.grading.types import Status, StudentOutcome
 from coursekit.intake.submissions import load_notebook
 from coursekit.intake.types import SubmissionProblem
-from coursekit.integrity import verdicts
+from coursekit.integrity import verdict_judging
 from coursekit.integrity.suspicion import scan_notebook
 from coursekit.integrity.types import Suspicion
 
@@ -43,7 +43,7 @@ def flag_submission(
     found = scan_submission(course, assignment_id, student_id, release)
     if graded:
         folder = course.autograded_dir(assignment_id, student_id)
-        found += verdicts.autograded_suspicions(folder, release)
+        found += verdict_judging.autograded_suspicions(folder, release)
     return found
 
 

@@ -4,12 +4,12 @@ A student's code can put one built-in function in the place of another (`builtin
 bool`, `len = bool` in the notebook's globals): no function of the notebook's own is left
 behind, so a check for notebook-defined replacements sees nothing, and `all(generator)` is
 True whatever the generator yields. The verdict checks' provenance probe
-(coursekit.integrity.verdicts)
-therefore compares each name with what it is in the grader's process, which ran no student
-code: the type, the module and the qualified name of the object bound to it.
+(coursekit.integrity.in_kernel.verdict_probes) therefore compares each name with what it is in
+the grader's process, which ran no student code: the type, the module and the qualified name of
+the object bound to it.
 
-FINGERPRINT is one piece of code, run in both processes, so that both sides describe an
-object the same way.
+`fingerprint` (coursekit.integrity.in_kernel.verdict_probes) is one piece of code, run in both
+processes, so that both sides describe an object the same way.
 """
 
 from __future__ import annotations
@@ -18,23 +18,10 @@ import ast
 import builtins
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
 
-# Kernel-side and grader-side alike: (type's module, type's name, module, qualified name).
-FINGERPRINT = """
-def fingerprint(value):
-    from builtins import Exception, getattr, str, type  # not the user's globals
-    try:
-        return (
-            type(value).__module__,
-            type(value).__qualname__,
-            str(getattr(value, "__module__", "")),
-            str(getattr(value, "__qualname__", "")),
-        )
-    except Exception as error:  # an object whose attributes raise is not the original
-        return ("unreadable", type(error).__name__, "", "")
-"""
+from coursekit.integrity.in_kernel.verdict_probes import fingerprint  # the kernel's own code
+
 # The modules whose functions the tests lean on and whose names the probe checks. NumPy's are
 # checked only where the kernel imported them (the probe imports nothing).
 MODULES = ("builtins", "numpy", "numpy.linalg", "numpy.testing")
@@ -62,19 +49,11 @@ BUILTIN_KINDS = frozenset(
 BUILTIN_HOMES = frozenset({"builtins", "operator", "_operator", "functools", "_functools"})
 
 
-def _fingerprint_function() -> Callable[[object], tuple[str, str, str, str]]:
-    """FINGERPRINT's function in this process: the very code the kernel runs."""
-    namespace: dict[str, Any] = {}
-    exec(FINGERPRINT, namespace)  # the grader's own constant code
-    return namespace["fingerprint"]
-
-
 @functools.cache
 def library_fingerprints() -> Mapping[str, tuple[str, str, str, str]]:
     """'module.name' -> fingerprint, for every callable of MODULES in this process."""
     import importlib
 
-    fingerprint = _fingerprint_function()
     table = {}
     for name in MODULES:
         module = importlib.import_module(name)

@@ -1,0 +1,195 @@
+"""Kernel-side code (coursekit.integrity.in_kernel) is real Python that runs without coursekit.
+
+Each module compiles, imports only the standard library and defines only functions; loaded from
+its source text with coursekit unimportable, as the kernel gets it, its functions behave on
+plain inputs. No kernel: the probes run on dicts standing for a notebook's globals, the hygiene
+in IPython's in-process shell.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import gc
+import sys
+import types
+from importlib import resources
+
+import pytest
+
+from coursekit.integrity import fingerprints, in_kernel
+from coursekit.integrity.kernel_hygiene import PLACEHOLDER, hygiene_code, source_digest
+from coursekit.integrity.verdict_arming import provenance_arguments
+
+MODULES = sorted(
+    entry.name.removesuffix(".py")
+    for entry in resources.files(in_kernel).iterdir()
+    if entry.name.endswith(".py") and entry.name != "__init__.py"
+)
+
+
+def without_coursekit(name: str, *args: object, **kwargs: object) -> types.ModuleType:
+    """__import__ of a kernel whose environment has no coursekit."""
+    if name.split(".")[0] == "coursekit":
+        raise ImportError(f"the kernel has no coursekit ({name})")
+    return builtins.__import__(name, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def load(module: str) -> dict:
+    """module's functions as the kernel gets them: its source run in a namespace of its own."""
+    namespace = {
+        "__builtins__": {**vars(builtins), "__import__": without_coursekit},
+        "__name__": f"coursekit_in_kernel.{module}",
+    }
+    source = in_kernel.module_source(module)
+    exec(compile(source, f"<coursekit {module}>", "exec", dont_inherit=True), namespace)
+    return namespace
+
+
+def as_notebook(code: str, **names: object) -> dict:
+    """A notebook's globals after code ran in them (its functions and classes are __main__'s)."""
+    namespace = {"__name__": "__main__", **names}
+    exec(code, namespace)
+    return namespace
+
+
+def test_the_kernel_modules_are_found() -> None:
+    assert MODULES == ["hygiene", "verdict_probes"]
+
+
+def test_a_kernel_without_coursekit_cannot_import_it() -> None:
+    with pytest.raises(ImportError, match="no coursekit"):
+        exec("import coursekit.integrity", {"__builtins__": load("hygiene")["__builtins__"]})
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_a_kernel_module_imports_only_the_standard_library(module: str) -> None:
+    tree = ast.parse(in_kernel.module_source(module))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0 and node.module is not None, "a relative import"
+            imported.add(node.module.split(".")[0])
+    assert "builtins" in imported  # the builtins it calls, from their module
+    assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_a_kernel_module_defines_only_functions_at_its_top_level(module: str) -> None:
+    # Anything else would run in the kernel when the module is sent, before any call.
+    tree = ast.parse(in_kernel.module_source(module))
+    docstring, future, *rest = tree.body
+    assert isinstance(docstring, ast.Expr) and isinstance(docstring.value, ast.Constant)
+    assert isinstance(future, ast.ImportFrom) and future.module == "__future__"
+    assert rest and all(isinstance(node, ast.FunctionDef) for node in rest)
+    assert {node.name for node in rest} <= set(load(module))
+
+
+def test_fingerprint_describes_an_object_as_the_graders_table_does() -> None:
+    fingerprint = load("verdict_probes")["fingerprint"]
+    assert fingerprint(len) == ("builtins", "builtin_function_or_method", "builtins", "len")
+    assert fingerprint(len) == fingerprints.library_fingerprints()["builtins.len"]
+
+    class Unreadable:
+        def __getattribute__(self, name: str) -> object:
+            raise RuntimeError(name)
+
+    assert fingerprint(Unreadable()) == ("unreadable", "RuntimeError", "", "")
+
+
+def fake_library() -> types.ModuleType:
+    library = types.ModuleType("fakelib")
+    exec("def scale(x):\n    return 2 * x", vars(library))
+    return library
+
+
+def test_replaced_names_finds_nothing_in_an_honest_notebook() -> None:
+    replaced_names = load("verdict_probes")["replaced_names"]
+    notebook = as_notebook(
+        "import math\nall = [True]\ndef mine(x):\n    return x", fakelib=fake_library()
+    )
+    assert replaced_names(notebook, *provenance_arguments(["all", "len"])) == []
+
+
+def test_replaced_names_finds_a_replaced_function_and_a_hidden_builtin() -> None:
+    replaced_names = load("verdict_probes")["replaced_names"]
+    notebook = as_notebook(
+        "def scale(x):\n    return 0\n\nfakelib.scale = scale\nlen = bool", fakelib=fake_library()
+    )
+    assert replaced_names(notebook, *provenance_arguments(["len"])) == [
+        "fakelib.scale",
+        "len, which the tests call (the notebook bound it to builtins.bool)",
+    ]
+    # a builtin the tests do not call is the code scan's to flag
+    assert replaced_names(notebook, *provenance_arguments(["all"])) == ["fakelib.scale"]
+
+
+RIGGED = """
+class AlwaysEqualK(float):
+    def __eq__(self, other):
+        return True
+
+class HonestK:
+    def __init__(self, x):
+        self.x = x
+
+    def __eq__(self, other):
+        return self.x == other.x
+
+    def __sub__(self, other):
+        return NotImplemented if not isinstance(other, HonestK) else self.x - other.x
+
+answer, expected = AlwaysEqualK(1.0), HonestK(2)
+"""
+
+
+def ours(found: list[str]) -> list[str]:
+    """The findings about this module's classes (other tests' classes may still be alive)."""
+    return [name for name in found if name.split(".")[0] in ("AlwaysEqualK", "HonestK")]
+
+
+def test_rigged_classes_finds_a_class_that_equals_anything_and_spares_an_honest_one() -> None:
+    gc.collect()
+    rigged_classes = load("verdict_probes")["rigged_classes"]
+    notebook = as_notebook(RIGGED)
+    assert ours(rigged_classes(notebook, "Cstranger")) == ["AlwaysEqualK.__eq__"]
+
+
+def test_call_code_runs_a_probe_whatever_the_notebook_rebound() -> None:
+    # `from numpy import *` rebinds bool, all, ...; a student may rebind anything else.
+    gc.collect()
+    notebook = as_notebook(
+        RIGGED + "bool = id = type = sorted = globals = exec = compile = lambda *a, **k: None"
+    )
+    before = set(notebook)
+    exec(in_kernel.call_code("verdict_probes", "rigged_classes", ["Cstranger"], "found"), notebook)
+    assert set(notebook) - before == {"found"}  # the module's names never reach the notebook
+    assert ours(notebook["found"]) == ["AlwaysEqualK.__eq__"]
+
+
+def test_call_code_takes_only_plain_literals() -> None:
+    with pytest.raises(TypeError, match="plain literals"):
+        in_kernel.call_code("hygiene", "install_hygiene", [frozenset({"a"}), PLACEHOLDER])
+
+
+def test_the_hygiene_forgets_a_test_cell_and_keeps_the_others() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    test = "assert 1 + 1 == 2  # SECRET of the test"
+    callbacks = {event: list(hooks) for event, hooks in shell.events.callbacks.items()}
+    names = set(shell.user_ns)
+    try:
+        installed = shell.run_cell(hygiene_code([source_digest(test)]), silent=True)
+        assert installed.success, installed.error_in_exec
+        assert set(shell.user_ns) == names  # silent, and nothing left in the namespace
+        shell.run_cell("student = 1", store_history=True)
+        shell.run_cell(test, store_history=True)
+        assert "SECRET" not in str(shell.user_ns["In"])
+        assert PLACEHOLDER in shell.user_ns["In"] and "student = 1" in shell.user_ns["In"]
+        assert shell.last_execution_result.info.raw_cell == PLACEHOLDER
+    finally:  # the shell is this process's: take the callbacks out again
+        for event, hooks in shell.events.callbacks.items():
+            hooks[:] = callbacks[event]
