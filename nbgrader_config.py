@@ -28,7 +28,7 @@ c.Execute.timeout = 180
 # buried the grading output in noise. Student output is unaffected (it is not kernel logging).
 c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]
 
-# Warm kernels (README, "Warm kernels and the autograde benchmark"): each notebook still runs
+# Warm kernels (docs/warm_kernels.md): each notebook still runs
 # in a fresh process of its own, forked from a server that imported NumPy, TensorFlow and Keras
 # once (src/coursekit/isolation/warm), instead of a new kernel importing them for seconds. Stock
 # `nbgrader autograde` and `course` both start kernels by this name. Grades equal the cold
@@ -37,7 +37,7 @@ c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelA
 # autograde` refuses it (its canary, below) unless the sandbox is turned off.
 c.Execute.kernel_name = "python3-warm"
 
-# Sandbox (README, "Security"): every kernel of python3-warm and python3-cold runs student code
+# Sandbox (docs/security.md): every kernel of python3-warm and python3-cold runs student code
 # confined (src/coursekit/isolation/sandbox): no network; the course folder, the gradebook, this
 # file and the
 # homes hidden; writes only to a private, size-capped copy of its own folder and /tmp; limits on
@@ -116,7 +116,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Repeatable grades: the same submission gets the same bits on every run and every machine.
 # The notebooks seed Python, NumPy and Keras themselves (keras.utils.set_random_seed). What is
 # set here was measured on exercise 1.2's reference, comparing every trained weight's bits
-# (tests/test_repeatable_grades.py; README, "How grading decides"):
+# (tests/test_repeatable_grades.py; docs/grading.md, "Repeatable to the bit"):
 # - A fixed hash seed fixes the iteration order of sets of strings in student code. (Exercise
 #   1.2 gave the same bits without it.)
 # - oneDNN, on by default on x86, picks its kernels by the CPU's instruction set at run time:

@@ -31,7 +31,7 @@ and the IPython-level hooks a student could use to rewrite, skip or read the tes
 defeat code that patches IPython's or ipykernel's classes, a thread that re-installs a hook
 between cells, or an audit hook (which cannot be removed): the code scan
 (coursekit.integrity.suspicion) flags those, the verdict checks (coursekit.integrity.verdict_arming
-and verdict_judging) catch what they change, and the README lists them as not protected.
+and verdict_judging) catch what they change, and docs/security.md lists them as not protected.
 """
 
 from __future__ import annotations
