@@ -12,6 +12,7 @@ import dataclasses
 import gc
 import io
 import shutil
+import sys
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -477,6 +478,22 @@ def test_a_submitted_notebook_cannot_bring_its_own_verdicts() -> None:
     nb.metadata[VERDICTS_KEY] = [{"cell": 1, "grade_id": "x", "detail": "planted", "zeroed": False}]
     armed_nb, _ = arm_notebook(nb)
     assert VERDICTS_KEY not in armed_nb.metadata
+
+
+@pytest.mark.parametrize("old", ["coursekit.verdicts", "coursekit.integrity.verdicts"])
+def test_a_config_naming_the_old_verdict_steps_still_resolves_them(
+    old: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from traitlets.utils.importstring import import_item
+
+    from coursekit.steps import verdicts as steps
+
+    monkeypatch.delitem(sys.modules, old, raising=False)  # imported afresh: it warns
+    with pytest.warns(FutureWarning, match="coursekit.compat.verdicts"):
+        arm = import_item(f"{old}.ArmVerdictChecks")
+    assert arm is steps.ArmVerdictChecks
+    assert import_item(f"{old}.CheckVerdicts") is steps.CheckVerdicts
+    assert import_item(f"{old}.arm_notebook") is arm_notebook
 
 
 # --- real kernels, real nbgrader: the course's own nbgrader_config.py ----------------------
