@@ -8,11 +8,20 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TINY_ASSIGNMENT
+from helpers.course import TINY_ASSIGNMENT
 
 from coursekit.authoring.types import NotebookProof, ProofCheck, ReleaseReport
 from coursekit.calibration.types import CalibrationReport, NotebookCalibration, ToleranceCalibration
-from coursekit.cli import app as cli_app
+from coursekit.cli.app import main
+from coursekit.cli.parser import VERBS, build_parser
+from coursekit.cli.printers import (
+    AutogradeProgressPrinter,
+    print_cell_progress,
+    print_message,
+    print_progress,
+    print_release_progress,
+)
+from coursekit.cli.verb import EXIT_BROKEN_PIPE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from coursekit.demo import DemoResult
 from coursekit.grading.types import (
     AutogradeReport,
@@ -27,6 +36,24 @@ from coursekit.intake.types import CollectReport, RosterImport, SkippedEntry
 from coursekit.reporting.types import FeedbackReport, LmsExport, ReportData, ReportFiles
 
 Calls = list[tuple[str, tuple, dict]]
+
+# The one stage function each verb calls, where it lives: a verb imports its stage when it runs,
+# so a stand-in put there is the function the verb calls.
+STAGE_FUNCTIONS = {
+    "release_assignment": "coursekit.authoring.release.release_assignment",
+    "summarize_assignment": "coursekit.authoring.summary.summarize_assignment",
+    "run_demo": "coursekit.demo.run_demo",
+    "collect_submissions": "coursekit.intake.collect.collect_submissions",
+    "import_roster": "coursekit.intake.roster.import_roster",
+    "autograde_assignment": "coursekit.grading.autograde.autograde_assignment",
+    "check_notebook": "coursekit.grading.check.check_notebook",
+    "generate_feedback": "coursekit.reporting.feedback.generate_feedback",
+    "export_grades": "coursekit.reporting.export.export_grades",
+    "export_cell_grades": "coursekit.reporting.export.export_cell_grades",
+    "export_lms": "coursekit.reporting.export.export_lms",
+    "write_report": "coursekit.reporting.report_html.write_report",
+    "calibrate_assignment": "coursekit.calibration.calibrate.calibrate_assignment",
+}
 
 
 @pytest.fixture
@@ -58,7 +85,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         "import_roster": RosterImport("students.csv", ("s1",), (), ()),
     }
     for name, result in clean.items():
-        monkeypatch.setattr(cli_app, name, recorder(name, result))
+        monkeypatch.setattr(STAGE_FUNCTIONS[name], recorder(name, result))
     return recorded
 
 
@@ -68,13 +95,13 @@ MAPPINGS = [
         ["release", "ps1"],
         "release_assignment",
         lambda root: ["ps1"],
-        {"execute": True, "progress": cli_app.print_release_progress},
+        {"execute": True, "progress": print_release_progress},
     ),
     (
         ["release", "ps1", "--no-execute"],
         "release_assignment",
         lambda root: ["ps1"],
-        {"execute": False, "progress": cli_app.print_release_progress},
+        {"execute": False, "progress": print_release_progress},
     ),
     (
         ["release", "ps1", "--quiet"],
@@ -88,9 +115,9 @@ MAPPINGS = [
         lambda root: ["ps1", None],
         {
             "force": True,
-            "progress": cli_app.AutogradeProgressPrinter(),
+            "progress": AutogradeProgressPrinter(),
             "executor": ExecutorSpec(),
-            "notice": cli_app.print_message,
+            "notice": print_message,
         },
     ),
     (
@@ -99,9 +126,9 @@ MAPPINGS = [
         lambda root: ["ps1", None],
         {
             "force": False,
-            "progress": cli_app.AutogradeProgressPrinter(),
+            "progress": AutogradeProgressPrinter(),
             "executor": ExecutorSpec(),
-            "notice": cli_app.print_message,
+            "notice": print_message,
         },
     ),
     (
@@ -110,9 +137,9 @@ MAPPINGS = [
         lambda root: ["ps1", None],
         {
             "force": True,
-            "progress": cli_app.AutogradeProgressPrinter(),
+            "progress": AutogradeProgressPrinter(),
             "executor": ExecutorSpec(name="dask", workers=3, scheduler="tcp://h:1"),
-            "notice": cli_app.print_message,
+            "notice": print_message,
         },
     ),
     (
@@ -123,7 +150,7 @@ MAPPINGS = [
             "force": True,
             "progress": None,
             "executor": ExecutorSpec(),
-            "notice": cli_app.print_message,
+            "notice": print_message,
         },
     ),
     (
@@ -132,9 +159,9 @@ MAPPINGS = [
         lambda root: ["ps1", ["a", "b"]],
         {
             "force": True,
-            "progress": cli_app.AutogradeProgressPrinter(),
+            "progress": AutogradeProgressPrinter(),
             "executor": ExecutorSpec(),
-            "notice": cli_app.print_message,
+            "notice": print_message,
         },
     ),
     (["feedback", "ps1"], "generate_feedback", lambda root: ["ps1"], {"show_hidden_tests": False}),
@@ -171,7 +198,7 @@ MAPPINGS = [
     ),
     (["report", "ps1"], "write_report", lambda root: ["ps1", None], {}),
     (["report", "ps1", "--to", "out"], "write_report", lambda root: ["ps1", Path("out")], {}),
-    (["demo"], "run_demo", lambda root: [None], {"progress": cli_app.print_progress}),
+    (["demo"], "run_demo", lambda root: [None], {"progress": print_progress}),
     (["demo", "--quiet"], "run_demo", lambda root: [None], {"progress": None}),
     (["--quiet", "demo"], "run_demo", lambda root: [None], {"progress": None}),
     (["-q", "demo"], "run_demo", lambda root: [None], {"progress": None}),
@@ -180,19 +207,19 @@ MAPPINGS = [
         ["calibrate", "ps1"],
         "calibrate_assignment",
         lambda root: ["ps1", None],
-        {"notebook_id": None, "variants": True, "progress": cli_app.print_message},
+        {"notebook_id": None, "variants": True, "progress": print_message},
     ),
     (
         ["calibrate", "ps1", "--seeds", "5", "--notebook", "arith", "--no-variants"],
         "calibrate_assignment",
         lambda root: ["ps1", 5],
-        {"notebook_id": "arith", "variants": False, "progress": cli_app.print_message},
+        {"notebook_id": "arith", "variants": False, "progress": print_message},
     ),
     (
         ["demo", "--dir", "elsewhere"],
         "run_demo",
         lambda root: [Path("elsewhere")],
-        {"progress": cli_app.print_progress},
+        {"progress": print_progress},
     ),
     (
         ["collect", "ps1", "subs.zip"],
@@ -207,7 +234,39 @@ MAPPINGS = [
         {"roster": Path("r.csv"), "timezone": "Europe/Berlin"},
     ),
     (["roster", "import", "s.csv"], "import_roster", lambda root: [Path("s.csv")], {}),
+    (["--quiet", "roster", "import", "s.csv"], "import_roster", lambda root: [Path("s.csv")], {}),
+    (
+        ["--quiet", "release", "ps1"],
+        "release_assignment",
+        lambda root: ["ps1"],
+        {"execute": True, "progress": None},
+    ),
+    (
+        ["calibrate", "ps1", "-q"],
+        "calibrate_assignment",
+        lambda root: ["ps1", None],
+        {"notebook_id": None, "variants": True, "progress": None},
+    ),
+    (
+        ["export", "ps1", "--format", "canvas"],
+        "export_lms",
+        lambda root: ["ps1", "canvas", root / "grades_canvas.csv", None],
+        {},
+    ),
+    (["summary", "ps1", "--quiet"], "summarize_assignment", lambda root: ["ps1"], {}),
+    (
+        ["collect", "ps1", "subs.zip", "--quiet"],
+        "collect_submissions",
+        lambda root: ["ps1", Path("subs.zip")],
+        {"roster": None, "timezone": "UTC"},
+    ),
 ]
+
+
+def test_every_verb_has_its_argv_mapped() -> None:
+    """A new verb needs its argv -> arguments cases above (check has its own test, below)."""
+    mapped = {build_parser().parse_args(argv).command for argv, *_ in MAPPINGS}
+    assert mapped | {"check"} == set(VERBS)
 
 
 @pytest.mark.parametrize(
@@ -216,7 +275,7 @@ MAPPINGS = [
 def test_argv_maps_to_one_function_call(
     calls: Calls, tiny_course_dir: Path, argv: list[str], name: str, args, kwargs: dict
 ) -> None:
-    assert cli_app.main(["--course-dir", str(tiny_course_dir), *argv]) == cli_app.EXIT_OK
+    assert main(["--course-dir", str(tiny_course_dir), *argv]) == EXIT_OK
 
     ((called, (course, *rest), called_kwargs),) = calls
     assert called == name
@@ -229,7 +288,7 @@ def test_course_is_found_from_a_subfolder(
     calls: Calls, tiny_course_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tiny_course_dir / "source" / TINY_ASSIGNMENT)
-    assert cli_app.main(["feedback", TINY_ASSIGNMENT]) == cli_app.EXIT_OK
+    assert main(["feedback", TINY_ASSIGNMENT]) == EXIT_OK
     assert calls[0][1][0].root == tiny_course_dir.resolve()
 
 
@@ -245,15 +304,15 @@ def test_course_is_found_from_a_subfolder(
 )
 def test_usage_error_exits_1(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        cli_app.main(argv)
-    assert exit_info.value.code == cli_app.EXIT_USAGE
+        main(argv)
+    assert exit_info.value.code == EXIT_USAGE
     assert "usage: course" in capsys.readouterr().err
 
 
 def test_missing_config_exits_1_with_a_message_and_no_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli_app.main(["--course-dir", str(tmp_path), "export"]) == cli_app.EXIT_USAGE
+    assert main(["--course-dir", str(tmp_path), "export"]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert "No nbgrader_config.py" in err and "--course-dir" in err
     assert "Traceback" not in err
@@ -261,9 +320,9 @@ def test_missing_config_exits_1_with_a_message_and_no_traceback(
 
 def test_help_shows_an_example_per_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        cli_app.main(["--help"])
+        main(["--help"])
     out = capsys.readouterr().out
-    for command in cli_app.COMMANDS:
+    for command in VERBS:
         assert f"course {command}" in out
 
 
@@ -324,15 +383,15 @@ def test_partial_failure_exits_2(
     argv: list[str],
     result: object,
 ) -> None:
-    monkeypatch.setattr(cli_app, name, lambda *args, **kwargs: result)
-    assert cli_app.main(["--course-dir", str(tiny_course_dir), *argv]) == cli_app.EXIT_PARTIAL
+    monkeypatch.setattr(STAGE_FUNCTIONS[name], lambda *args, **kwargs: result)
+    assert main(["--course-dir", str(tiny_course_dir), *argv]) == EXIT_PARTIAL
 
 
 def test_main_puts_its_interpreters_folder_first_on_path(
     calls: Calls, tiny_course_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
-    cli_app.main(["--course-dir", str(tiny_course_dir), "feedback", "ps1"])
+    main(["--course-dir", str(tiny_course_dir), "feedback", "ps1"])
     assert os.environ["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
 
 
@@ -345,13 +404,13 @@ def test_check_maps_to_check_notebook_without_looking_for_a_course(
         recorded.append((args, kwargs))
         return NotebookCheck("nb.ipynb", ())
 
-    monkeypatch.setattr(cli_app, "check_notebook", record)
+    monkeypatch.setattr(STAGE_FUNCTIONS["check_notebook"], record)
     monkeypatch.chdir(tmp_path)  # no nbgrader_config.py here or above: a student's folder
 
-    assert cli_app.main(["check", "nb.ipynb"]) == cli_app.EXIT_OK
-    assert cli_app.main(["check", "--quiet", "nb.ipynb"]) == cli_app.EXIT_OK
+    assert main(["check", "nb.ipynb"]) == EXIT_OK
+    assert main(["check", "--quiet", "nb.ipynb"]) == EXIT_OK
     assert recorded == [
-        ((Path("nb.ipynb"),), {"progress": cli_app.print_cell_progress}),
+        ((Path("nb.ipynb"),), {"progress": print_cell_progress}),
         ((Path("nb.ipynb"),), {"progress": None}),
     ]
     assert "error" not in capsys.readouterr().err
@@ -359,33 +418,57 @@ def test_check_maps_to_check_notebook_without_looking_for_a_course(
 
 def test_failed_check_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
     failed = CellCheck("add_is_sum", 2.0, "add sums.", CheckStatus.FAILED, "AssertionError: x")
-    monkeypatch.setattr(cli_app, "check_notebook", lambda *a, **k: NotebookCheck("nb", (failed,)))
-    assert cli_app.main(["check", "nb.ipynb"]) == cli_app.EXIT_PARTIAL
+    monkeypatch.setattr(
+        STAGE_FUNCTIONS["check_notebook"], lambda *a, **k: NotebookCheck("nb", (failed,))
+    )
+    assert main(["check", "nb.ipynb"]) == EXIT_PARTIAL
 
 
-@pytest.mark.parametrize("command", sorted(cli_app.COMMANDS))
+@pytest.mark.parametrize("command", sorted(VERBS))
 def test_every_subcommand_help_shows_an_example_and_quiet(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        cli_app.main([command, "--help"])
-    assert exit_info.value.code == cli_app.EXIT_OK
+        main([command, "--help"])
+    assert exit_info.value.code == EXIT_OK
     out = capsys.readouterr().out
     assert f"example: course {command}" in out
     assert "--quiet" in out
 
 
+def test_help_imports_no_stage() -> None:
+    """`course --help` and each `course VERB --help` import no nbgrader, nbformat, NumPy or
+    matplotlib: a verb imports its stage only when it runs."""
+    script = (
+        "import sys\n"
+        "from coursekit.cli.app import main\n"
+        "from coursekit.cli.parser import VERBS\n"
+        "for argv in [['--help'], *[[verb, '--help'] for verb in VERBS]]:\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('nbgrader', 'nbformat', 'numpy', 'matplotlib', 'coursekit.grading.autograde')\n"
+        "print(sorted(name for name in heavy if name in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "usage: course roster" in done.stdout  # every help was printed
+    assert done.stderr.splitlines()[-1] == "[]"
+
+
 def test_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        cli_app.main(["--help"])
+        main(["--help"])
     out = capsys.readouterr().out
     codes = out.split("exit codes:", 1)[1]
-    for code in (cli_app.EXIT_OK, cli_app.EXIT_USAGE, cli_app.EXIT_PARTIAL):
+    for code in (EXIT_OK, EXIT_USAGE, EXIT_PARTIAL):
         assert f"  {code}  " in codes
 
 
 def test_quiet_never_silences_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli_app.main(["--quiet", "--course-dir", str(tmp_path), "export"]) == cli_app.EXIT_USAGE
+    assert main(["--quiet", "--course-dir", str(tmp_path), "export"]) == EXIT_USAGE
     assert "No nbgrader_config.py" in capsys.readouterr().err
 
 
@@ -400,7 +483,7 @@ def test_quiet_never_silences_an_error(tmp_path: Path, capsys: pytest.CaptureFix
 def test_command_before_its_prerequisite_exits_1_with_what_to_do(
     tiny_course_dir: Path, capsys: pytest.CaptureFixture[str], argv: list[str], says: str
 ) -> None:
-    assert cli_app.main(["--course-dir", str(tiny_course_dir), *argv]) == cli_app.EXIT_USAGE
+    assert main(["--course-dir", str(tiny_course_dir), *argv]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err
 
@@ -410,7 +493,7 @@ def test_damaged_source_notebook_exits_1_naming_it(
 ) -> None:
     damaged = tiny_course_dir / "source" / TINY_ASSIGNMENT / "damaged.ipynb"
     damaged.write_text("{")
-    assert cli_app.main(["--course-dir", str(tiny_course_dir), "summary", TINY_ASSIGNMENT]) == 1
+    assert main(["--course-dir", str(tiny_course_dir), "summary", TINY_ASSIGNMENT]) == 1
     err = capsys.readouterr().err
     assert str(damaged) in err and "Fix or restore it" in err and "Traceback" not in err
 
@@ -426,5 +509,5 @@ def test_output_into_a_closed_pipe_ends_quietly(tiny_course_dir: Path) -> None:
         assert process.stdout is not None and process.stderr is not None
         process.stdout.close()  # before the command can have printed anything
         stderr = process.stderr.read().decode()
-        assert process.wait(timeout=120) == cli_app.EXIT_BROKEN_PIPE, stderr
+        assert process.wait(timeout=120) == EXIT_BROKEN_PIPE, stderr
     assert stderr == ""

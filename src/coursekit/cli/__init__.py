@@ -1,4 +1,9 @@
-"""The `course` command: argument parsing, one function per verb, terminal rendering."""
+"""The `course` command: its parser, one module per verb group, terminal rendering, progress.
+
+app.main runs it; parser.py builds the argparse parser from the verbs that authoring.py,
+intake.py, grading.py, reporting.py, calibration.py and demo.py declare (verb.py: what they share);
+render.py and printers.py write results and progress; progress.py computes an autograde's.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,6 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `course` (the console script's entry point); returns the exit code."""
-    # Imported when run, not when coursekit.cli is: the stages import cli.render and
-    # cli.progress without pulling in every verb.
     from coursekit.cli.app import main as run
 
     return run(argv)

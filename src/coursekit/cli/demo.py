@@ -1,0 +1,50 @@
+"""`course demo`: the whole pipeline, release to grades, on a synthetic cohort."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from coursekit.cli.printers import print_progress
+from coursekit.cli.render import render_autograde, render_feedback, render_release
+from coursekit.cli.verb import EXIT_OK, EXIT_PARTIAL, Verb, unless_quiet
+
+if TYPE_CHECKING:
+    from coursekit.core.course import Course
+
+
+def cmd_demo(course: Course, args: argparse.Namespace) -> int:
+    """Run the demo; 0 when every demo student ended as designed."""
+    from coursekit.demo import run_demo
+
+    result = run_demo(course, args.target, progress=unless_quiet(args, print_progress))
+    for release in result.releases:
+        print(render_release(release), end="\n\n")
+    for report in result.autogrades:
+        print(render_autograde(report), end="\n\n")
+    for feedback in result.feedback:
+        print(render_feedback(feedback), end="\n\n")
+    print(f"Grades CSV: {result.grades_csv}")
+    if result.as_designed:
+        print("Demo behaved as designed (demo_broken is rejected on purpose).")
+        return EXIT_OK
+    print("Demo did NOT behave as designed:", *result.surprises, sep="\n  ")
+    return EXIT_PARTIAL
+
+
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    """--dir."""
+    parser.add_argument(
+        "--dir", dest="target", type=Path, default=None, help="where (default: <course>/demo)"
+    )
+
+
+DEMO = Verb(
+    "demo",
+    "run the pipeline on a copy of the course with synthetic students",
+    "course demo --dir /tmp/course-demo",
+    cmd_demo,
+    add_demo_arguments,
+    assignment=False,
+)
