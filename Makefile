@@ -21,15 +21,15 @@ demo: setup
 	$(BIN)/course demo
 
 test: setup
-	$(BIN)/python -m ruff check src tests benchmarks nbgrader_config.py
+	$(BIN)/python -m ruff check src tests benchmarks calibration nbgrader_config.py
 	$(BIN)/python -m pytest
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: setup
-	$(BIN)/python -m ruff check src tests benchmarks nbgrader_config.py
-	$(BIN)/python -m ruff format --check src tests benchmarks
+	$(BIN)/python -m ruff check src tests benchmarks calibration nbgrader_config.py
+	$(BIN)/python -m ruff format --check src tests benchmarks calibration
 
 clean-demo:
 	rm -rf demo

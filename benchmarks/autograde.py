@@ -45,7 +45,7 @@ from coursekit.authoring.cohort import (  # noqa: E402
     write_submission,
     written_answers,
 )
-from coursekit.calibration.variants import load_variant_set  # noqa: E402
+from coursekit.calibration.variants import load_variant_set, variants_dir  # noqa: E402
 from coursekit.core.course import Course, locate_course  # noqa: E402
 from coursekit.isolation.warm import KERNEL_NAME, client  # noqa: E402
 from coursekit.nbgrader import api as nbgrader_api  # noqa: E402
@@ -97,7 +97,7 @@ def build_cohort(root: Path, students: int) -> Course:
     source = nbformat.read(source_path, as_version=4)
     release = nbformat.read(course.release_dir(ASSIGNMENT) / f"{NOTEBOOK_ID}.ipynb", as_version=4)
     reference = solution_answers(source) | written_answers(source)
-    mistakes = load_variant_set(REPO_ROOT / "tests" / "variants", NOTEBOOK_ID).wrong
+    mistakes = load_variant_set(variants_dir(REPO_ROOT, ASSIGNMENT), NOTEBOOK_ID).wrong
     for number in range(students):
         answers = dict(reference)
         if number % MISTAKE_EVERY == MISTAKE_EVERY - 1:

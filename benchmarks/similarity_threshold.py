@@ -1,7 +1,7 @@
 """Print how alike correct answers written apart are, as coursekit.integrity.similarity measures
 them.
 
-The lecture's answer variants (tests/variants/) hold correct answers written differently from the
+The lecture's answer variants (in calibration/) hold correct answers written differently from the
 instructor's on purpose. For every answer cell a correct variant replaces, this compares its code
 with the instructor's solution (each less the release's given code) and prints the Jaccard
 similarity of their token k-grams: the figures behind similarity.THRESHOLD.
@@ -28,7 +28,7 @@ ASSIGNMENT = "lecture1"
 def main() -> None:
     """One line per replaced answer cell, then the spread."""
     scores = []
-    folder = ROOT / "tests" / "variants"
+    folder = ROOT / "calibration" / ASSIGNMENT / "variants"
     for notebook_id in variant_notebook_ids(folder):
         source = nbformat.read(ROOT / "source" / ASSIGNMENT / f"{notebook_id}.ipynb", 4)
         release = nbformat.read(ROOT / "release" / ASSIGNMENT / f"{notebook_id}.ipynb", 4)

@@ -1,6 +1,7 @@
 """Hidden tests judge behaviour: for every notebook with autograded tests, correct answers
 written differently keep every point, and typical mistakes lose the points of the test aimed at
-them. The variants are data in tests/variants/<notebook_id>.py; see coursekit.calibration.variants.
+them. The variants are course content, data in calibration/lecture1/variants/<notebook_id>.py; see
+coursekit.calibration.variants.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from coursekit.calibration.variants import (
     load_variant_set,
     run_variants,
     variant_notebook_ids,
+    variants_dir,
 )
 from coursekit.core import cells
 from coursekit.core.course import Course, locate_course
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "lecture1"
-VARIANTS_DIR = REPO_ROOT / "tests" / "variants"
+VARIANTS_DIR = variants_dir(REPO_ROOT, ASSIGNMENT)
 NOTEBOOK_IDS = variant_notebook_ids(VARIANTS_DIR)
 
 

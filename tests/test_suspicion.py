@@ -25,7 +25,7 @@ from coursekit.reporting.types import FlagKind
 
 Kind = SuspicionKind
 LECTURE = REPO_ROOT / "source" / "lecture1"
-VARIANTS = REPO_ROOT / "tests" / "variants"
+VARIANTS = REPO_ROOT / "calibration" / "lecture1" / "variants"
 
 # One attack per line of thought a student has had; each must raise a flag of its kind.
 ATTACKS = {

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from coursekit.calibration.types import (
     CalibrationReport,
+    Measured,
+    Mistake,
     NotebookCalibration,
     ToleranceCalibration,
     VariantOutcome,
@@ -51,6 +55,40 @@ def render_rows(rows: tuple[ToleranceCalibration, ...]) -> list[str]:
             f"| {closest_wrong(row)} | {'ok' if row.ok else 'FALSE FAIL'} |"
         )
     return lines
+
+
+def closest_mistake(mistake: Mistake) -> str:
+    """How near a mistake came to passing: its smallest value and, if told, which run."""
+    if mistake.closest == float("inf"):
+        return "fails outright"
+    case = f" ({mistake.closest_case})" if mistake.closest_case else ""
+    return cell(number(mistake.closest) + case)
+
+
+def render_mistakes(mistakes: tuple[Mistake, ...]) -> list[str]:
+    """One Markdown table row per typical mistake: how near it came, how often it was caught."""
+    lines = [
+        "| wrong answer | test | tolerance | checked quantity | runs | closest to passing "
+        "| median | caught |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for mistake in mistakes:
+        runs = len(mistake.values)
+        lines.append(
+            f"| {cell(mistake.name)} | {mistake.grade_id} | `{mistake.tolerance}` "
+            f"| {cell(mistake.quantity)} | {runs} | {closest_mistake(mistake)} "
+            f"| {number(float(np.median(mistake.values)))} | {mistake.caught}/{runs} |"
+        )
+    return lines
+
+
+def render_measured(notebook: NotebookCalibration, measured: Measured) -> str:
+    """A calibration spec's full report: the notebook's section, its mistakes, its notes."""
+    lines = render_notebook(notebook)
+    if measured.mistakes:
+        lines += [*render_mistakes(measured.mistakes), ""]
+    lines += [f"- {note}" for note in measured.notes]
+    return "\n".join(lines).rstrip("\n")
 
 
 def expected(outcome: VariantOutcome) -> str:

@@ -1,8 +1,8 @@
-"""What every calibration script shares: reading a notebook's cells and tolerances, running
+"""What every calibration spec shares: reading a notebook's cells and tolerances, running
 test code without its asserts, and turning measured values into ToleranceCalibration rows.
 
-A script `benchmarks/calibrate_<notebook_id>.py` defines `calibrate(seeds: int) ->
-list[ToleranceCalibration]` (and `DEFAULT_SEEDS`); `course calibrate` imports and calls it.
+A notebook's spec `calibration/<assignment_id>/<notebook_id>.py` measures with these helpers
+(see coursekit.calibration.specs); `course calibrate` and `benchmarks/calibrate.py` run it.
 """
 
 from __future__ import annotations
@@ -61,11 +61,12 @@ def tolerance_sources(nb: nbformat.NotebookNode) -> dict[str, str]:
 
 
 def tolerances(nb: nbformat.NotebookNode) -> dict[str, float]:
-    """The tolerances of the autograded test cells whose value is a plain number."""
+    """The tolerances of the autograded test cells whose value is a plain number (a comment after
+    it allowed: `SQRT_TOL = 1e-9  # float64 rounding`)."""
     found = {}
     for name, value in tolerance_sources(nb).items():
         with contextlib.suppress(ValueError):
-            found[name] = float(value)
+            found[name] = float(value.split("#")[0])
     return found
 
 
@@ -142,7 +143,10 @@ def script_arguments(
     seeds_alias: str | None = None,
 ) -> argparse.Namespace:
     """The command line of a calibration script: --seeds K (or its alias), and --wrong-seeds N
-    when the script runs wrong answers over their own number of seeds."""
+    when the script runs wrong answers over their own number of seeds.
+
+    Kept for one release for per-notebook scripts written against coursekit 0.1; the course's
+    own calibration is one script, benchmarks/calibrate.py."""
     parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     names = ["--seeds", *([seeds_alias] if seeds_alias else [])]
     parser.add_argument(

@@ -41,6 +41,37 @@ class ToleranceCalibration:
 
 
 @dataclass(frozen=True)
+class Mistake:
+    """A typical wrong answer measured on the quantity of the tolerance meant to catch it.
+
+    `values` are its checked quantity over the runs (inf: it fails a check outright);
+    `caught` how many of them the test rejects, by the test's own rule.
+    """
+
+    name: str
+    grade_id: str
+    tolerance: str
+    quantity: str
+    values: tuple[float, ...]
+    caught: int
+    closest_case: str = ""  # what the closest run was (a chain's widths, a seed), if told
+
+    @property
+    def closest(self) -> float:
+        """The smallest checked quantity over the runs: how near the mistake came to passing."""
+        return min(self.values)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a notebook's calibration spec measured: its rows, its mistakes, notes for people."""
+
+    rows: tuple[ToleranceCalibration, ...]
+    mistakes: tuple[Mistake, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class VariantOutcome:
     """One answer variant executed and scored: what it should do and what it did."""
 

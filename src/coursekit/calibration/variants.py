@@ -2,10 +2,10 @@
 
 A variant keeps the instructor notebook (solutions and hidden tests, exactly as autograde runs
 it) and replaces some answer cells by grade_id. A course keeps each notebook's variants as data
-in `tests/variants/<notebook_id>.py`, which defines `CORRECT` and `WRONG` (lists of `Variant`;
-the first correct one is the reference itself) and may define `UNSCORED_ANSWERS`: answer cells no
-test reads (explorations that only plot), replaced by `pass` in every variant but those that set
-`keep_unscored`, to save kernel time.
+in `calibration/<assignment_id>/variants/<notebook_id>.py`, which defines `CORRECT` and `WRONG`
+(lists of `Variant`; the first correct one is the reference itself) and may define
+`UNSCORED_ANSWERS`: answer cells no test reads (explorations that only plot), replaced by `pass`
+in every variant but those that set `keep_unscored`, to save kernel time.
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ from coursekit.core import cells
 from coursekit.core.course import Course
 from coursekit.nbgrader import api as nbgrader_api
 
-VARIANTS_FOLDER = Path("tests", "variants")  # relative to the course root
+# Course content the calibration reads as data (specs, variants), relative to the course root;
+# out of source/, which nbgrader copies into the release.
+CONTENT_FOLDER = Path("calibration")
+VARIANTS_FOLDER = "variants"  # in an assignment's content folder
 CONCURRENT_KERNELS = 2  # the CI machine has two cores
 MESSAGE_CHARS = 500
 
@@ -57,9 +60,14 @@ class VariantSet:
         return (*self.correct, *self.wrong)
 
 
-def variants_dir(course: Course) -> Path:
-    """Where the course keeps its variants modules."""
-    return course.root / VARIANTS_FOLDER
+def content_dir(root: Path, assignment_id: str) -> Path:
+    """Where the course keeps an assignment's calibration specs and variants."""
+    return root / CONTENT_FOLDER / assignment_id
+
+
+def variants_dir(root: Path, assignment_id: str) -> Path:
+    """Where the course keeps an assignment's variants modules."""
+    return content_dir(root, assignment_id) / VARIANTS_FOLDER
 
 
 def variant_notebook_ids(folder: Path) -> list[str]:

@@ -1,12 +1,9 @@
-"""Calibrate the tolerances of exercise 0 (TensorFlow)'s hidden tests.
+"""Exercise 0 (TensorFlow): the reference and every correct variant on the hidden tests' inputs.
 
-Runs the instructor's answers and every correct variant of tests/variants/exercise_0_tensorflow.py
-on inputs drawn the way the hidden tests draw theirs (with other seeds), and prints for each
-tolerance the worst error of a correct answer, the tolerance and the margin; then, for the
-mistakes of the variants module, how often the same checks catch them.
-
-    .venv/bin/python benchmarks/calibrate_exercise_0_tensorflow.py --seeds 40
-
+The instructor's answers and every correct variant run on inputs drawn the way the hidden tests
+draw theirs (with other seeds): each tolerance against the worst error of a correct answer; the
+mistakes of the variants module on the same checks, as error / tolerance (above 1: caught).
+ONE_TWELFTH_TOL is statistical: it counts in spreads sqrt(1 / (180 N)) and wants many draws.
 About a minute on 2 cores, most of it TensorFlow's eager loops in the loop-based variants.
 """
 
@@ -16,29 +13,15 @@ import contextlib
 import io
 import linecache
 import os
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from coursekit.authoring.cohort import solution_answers  # noqa: E402
-from coursekit.calibration.tolerances import (  # noqa: E402
-    calibration_row,
-    read_notebook,
-    script_arguments,
-    tolerance_sources,
-)
-from coursekit.calibration.types import ToleranceCalibration  # noqa: E402
-from coursekit.calibration.variants import load_variant_set  # noqa: E402
+from coursekit.calibration.specs import CalibrationRun  # noqa: E402
+from coursekit.calibration.types import Measured  # noqa: E402
 
-NOTEBOOK_ID = "exercise_0_tensorflow"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = REPO_ROOT / "source" / "lecture1" / f"{NOTEBOOK_ID}.ipynb"
-VARIANTS = REPO_ROOT / "tests" / "variants"  # the test suite's data: correct answers, mistakes
 DEFAULT_SEEDS = 40
 FUNCTIONS = {
     "define_simulate_fall": "simulate_fall",
@@ -66,20 +49,27 @@ MSE = "mean_squared_error_matches_numpy"
 GRAPH = "mean_squared_error_runs_in_tensorflow"
 TWELFTH = "loss_uniform_close_to_one_twelfth"
 CENTRE = "channel_means_subtracted"
+# The tolerance each test's mistakes are measured against (MSE: the one of the dtype).
+MISTAKE_TOLERANCES = {
+    FALL: "FALL_TOL",
+    CENTRE: "CENTRE_TOL",
+    MSE: "SINGLE_PRECISION_TOL",
+    GRAPH: "GRAPH_TOL",
+    TWELFTH: "ONE_TWELFTH_TOL",
+}
 
 
-def tolerances() -> dict[str, float]:
+def tolerances(run: CalibrationRun) -> dict[str, float]:
     """The named tolerances of the notebook's tests; ONE_TWELFTH_TOL in spreads (its factor)."""
-    sources = tolerance_sources(read_notebook(NOTEBOOK))
+    sources = run.tolerance_sources
     found = {name: float(value) for name, value in sources.items() if name != "ONE_TWELFTH_TOL"}
     found["ONE_TWELFTH_TOL"] = float(sources["ONE_TWELFTH_TOL"].split("*")[0])
     return found
 
 
-def answer_functions(overrides: dict[str, str]) -> dict[str, Callable]:
+def answer_functions(reference: dict[str, str], overrides: dict[str, str]) -> dict[str, Callable]:
     """The three graded functions, from the reference answers with `overrides` put in."""
-    answers = solution_answers(read_notebook(NOTEBOOK))
-    answers.update(overrides)
+    answers = {**reference, **overrides}
     namespace: dict = {}
     with contextlib.redirect_stdout(io.StringIO()):
         exec("import numpy as np\nimport tensorflow as tf\n", namespace)
@@ -279,18 +269,6 @@ CORRECT_ROWS = [  # (test, quantity, key of the errors, tolerance)
 ]
 
 
-@dataclass(frozen=True)
-class Measurements:
-    """Errors of the correct answers, the 1/12 spreads, and each mistake's errors / tolerance."""
-
-    tols: dict[str, float]
-    errors: dict[str, list[float]]
-    spreads: dict[int, np.ndarray]
-    mistakes: list[tuple[str, str, list[float]]]  # (mistake, test, error / tolerance per seed)
-    n_correct: int
-    seconds: float
-
-
 def mistake_ratios(
     wrong, draws: dict[str, Callable], reference_mse: Callable, seeds: int, tols
 ) -> list[tuple[str, str, list[float]]]:
@@ -321,18 +299,18 @@ def mistake_ratios(
     return found
 
 
-def measure_all(seeds: int) -> Measurements:
-    """Every correct answer and mistake of the variants module over `seeds` input draws."""
+def measure(run: CalibrationRun) -> Measured:
+    """Every correct answer and mistake of the variants module over `run.seeds` input draws."""
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")  # a fresh tf.function per draw: retracing warnings by design
-    tols = tolerances()
-    variants = load_variant_set(VARIANTS, NOTEBOOK_ID)
-    start = time.perf_counter()
-    correct = {v.name: answer_functions(overrides(v)) for v in variants.correct}
+    seeds, tols, variants = run.seeds, tolerances(run), run.variants
+    correct = {v.name: answer_functions(run.answers, overrides(v)) for v in variants.correct}
     # Mistakes in the functions; those in the numbers of Task 4 are the `draws` below.
     wrong = {
-        v.name: (answer_functions(overrides(v)), v.loses) for v in variants.wrong if overrides(v)
+        v.name: (answer_functions(run.answers, overrides(v)), v.loses)
+        for v in variants.wrong
+        if overrides(v)
     }
     errors = errors_of_correct(correct, seeds)
     reference_mse = correct["reference"]["mean_squared_error"]
@@ -347,79 +325,44 @@ def measure_all(seeds: int) -> Measurements:
         "uniform in [0.25, 0.75)": lambda k: tf.random.uniform([k], 0.25, 0.75),
         "uniform in [0, 0.5) (mean square 1/12 as well)": lambda k: tf.random.uniform([k], 0, 0.5),
     }
-    mistakes = mistake_ratios(wrong, draws, reference_mse, seeds, tols)
-    return Measurements(tols, errors, spreads, mistakes, len(correct), time.perf_counter() - start)
-
-
-def calibration_rows(m: Measurements) -> list[ToleranceCalibration]:
-    """One row per tolerance and dtype, one per sample size N for ONE_TWELFTH_TOL (in spreads)."""
+    ratios = mistake_ratios(wrong, draws, reference_mse, seeds, tols)
 
     def aimed_at(test: str, tol: float) -> dict[str, list[float]]:
-        return {name: [r * tol for r in ratios] for name, t, ratios in m.mistakes if t == test}
+        return {name: [r * tol for r in found] for name, t, found in ratios if t == test}
 
     rows = [
-        calibration_row(
-            NOTEBOOK_ID,
+        run.row(
             test,
             name,
-            m.tols[name],
             quantity,
-            m.errors[key],
-            aimed_at(test, m.tols[name]) if test not in (MSE, TWELFTH) else None,
+            errors[key],
+            aimed_at(test, tols[name]) if test not in (MSE, TWELFTH) else None,
+            value=tols[name],
         )
         for test, quantity, key, name in CORRECT_ROWS
     ]
-    sigmas = m.tols["ONE_TWELFTH_TOL"]
+    sigmas = tols["ONE_TWELFTH_TOL"]
     rows += [
-        calibration_row(
-            NOTEBOOK_ID,
+        run.row(
             TWELFTH,
             "ONE_TWELFTH_TOL",
-            sigmas,
             f"abs(loss - 1/12) in spreads sqrt(1 / (180 N)), N = {n}",
             list(values),
             aimed_at(TWELFTH, sigmas) if n == 10_000 else None,
+            value=sigmas,
         )
-        for n, values in sorted(m.spreads.items())
+        for n, values in sorted(spreads.items())
     ]
-    return rows
-
-
-def calibrate(seeds: int = DEFAULT_SEEDS) -> list[ToleranceCalibration]:
-    """The calibration rows of exercise 0 (TensorFlow) over `seeds` input draws."""
-    return calibration_rows(measure_all(seeds))
-
-
-def main() -> None:
-    args = script_arguments(__doc__, DEFAULT_SEEDS)
-    m = measure_all(args.seeds)
-    tols = m.tols
-    print(
-        f"# Calibration of exercise 0 (TensorFlow) ({args.seeds} seeds, "
-        f"{m.n_correct} correct answers, {m.seconds:.0f} s)"
-    )
-    print()
-    print("| test | quantity (worst over correct answers and seeds) | worst | tolerance | margin |")
-    print("|---|---|---|---|---|")
-    for test, quantity, key, name in CORRECT_ROWS:
-        worst = max(m.errors[key])
-        margin = f"{tols[name] / worst:.3g}x" if worst else "exact"
-        print(f"| {test} | {quantity} | {worst:.2e} | `{name} = {tols[name]:g}` | {margin} |")
-    sigmas = tols["ONE_TWELFTH_TOL"]
-    for n, values in sorted(m.spreads.items()):
-        print(
-            f"| {TWELFTH} | abs(loss - 1/12) in spreads, N = {n}, {len(values)} seeds "
-            f"| {values.max():.2f} | `ONE_TWELFTH_TOL = {sigmas:g}` spreads "
-            f"| {sigmas / values.max():.3g}x |"
+    mistakes = [
+        run.mistake(
+            name,
+            test,
+            MISTAKE_TOLERANCES[test],
+            "error / tolerance (above 1: caught)",
+            found,
+            caught=sum(ratio > 1 for ratio in found),
         )
-    print()
-    print("| mistake (tests/variants) | test | smallest error / tolerance over seeds | caught |")
-    print("|---|---|---|---|")
-    for name, test, ratios in m.mistakes:
-        caught = sum(ratio > 1 for ratio in ratios)
-        text = "fails outright" if min(ratios) == float("inf") else f"{min(ratios):.3g}"
-        print(f"| {name} | {test} | {text} | {caught}/{len(ratios)} |")
-
-
-if __name__ == "__main__":
-    main()
+        for name, test, found in ratios
+    ]
+    notes = (f"{len(correct)} correct answers (the reference and the correct variants).",)
+    return Measured(tuple(rows), tuple(mistakes), notes)

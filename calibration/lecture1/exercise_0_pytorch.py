@@ -1,43 +1,24 @@
-"""Calibrate the tolerances of exercise 0 (PyTorch)'s hidden tests on correct and wrong answers.
+"""Exercise 0 (PyTorch): every correct answer of the variants on the hidden tests' shapes.
 
-Runs the instructor's solution and every correct alternative of tests/variants/exercise_0_pytorch.py
-on the hidden tests' shapes and dtypes with fresh random inputs for many seeds, and prints, per
-tolerance, the worst checked quantity of the correct answers, the tolerance and the margin; then
-how close the typical wrong answers (the same module's WRONG list) come to passing.
-
-    .venv/bin/python benchmarks/calibrate_exercise_0_pytorch.py --seeds 40
-
-Fast: 10-30 s for 40 seeds on 2 shared cores. Each checked quantity is the one the test
-compares with its tolerance, computed the same way (see `QUANTITIES`).
+The reference and each correct variant run on the hidden tests' shapes and dtypes with fresh
+random inputs per seed; each quantity is the one the test compares with its tolerance, computed
+the same way (see `QUANTITIES`). The variants' mistakes run on the test they target.
+Fast: 10-30 s for 40 seeds on 2 shared cores.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from coursekit.authoring.cohort import solution_answers
-from coursekit.calibration.tolerances import (
-    calibration_row,
-    read_notebook,
-    script_arguments,
-    tolerances,
-)
-from coursekit.calibration.types import ToleranceCalibration
-from coursekit.calibration.variants import load_variant_set
+from coursekit.calibration.specs import CalibrationRun
+from coursekit.calibration.types import Measured
 
-NOTEBOOK_ID = "exercise_0_pytorch"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = REPO_ROOT / "source" / "lecture1" / f"{NOTEBOOK_ID}.ipynb"
-VARIANTS = REPO_ROOT / "tests" / "variants"  # the test suite's data: correct answers, mistakes
 DEFAULT_SEEDS = 40
 DTYPES = (torch.float32, torch.float64)
 # The hidden tests' shapes (copied from the notebook's test cells).
@@ -52,6 +33,7 @@ FUNCTIONS: list[tuple[str, Callable, Callable, tuple[int, ...]]] = [
 ]
 # An exception, a wrong type or a wrong shape: caught before any tolerance is looked at.
 FAILED = None
+QUANTITY = "relative error, all correct answers and seeds"
 
 
 def answer_namespace(code: str, **given: object) -> dict:
@@ -176,100 +158,45 @@ QUANTITIES: dict[str, tuple[str, str, Callable[[str, np.random.Generator], float
 }
 
 
-@dataclass(frozen=True)
-class Measured:
-    """One test's checked quantity over the runs of correct answers, or of one mistake."""
-
-    test: str
-    tolerance: str
-    value: float
-    runs: list[float | None]
-    variant: str = ""
-
-
-def measure_all(seeds: int) -> tuple[list[Measured], list[Measured], float]:
+def measure(run: CalibrationRun) -> Measured:
     """Each tolerance over every correct answer and seed; each mistake on the test it targets."""
-    nb = read_notebook(NOTEBOOK)
-    reference = solution_answers(nb)
-    tols = tolerances(nb)
-    variants = load_variant_set(VARIANTS, NOTEBOOK_ID)
-    correct = [(variant.name, {**reference, **variant.answers}) for variant in variants.correct]
-    start = time.perf_counter()
-    rows = []
+    correct = [{**run.answers, **variant.answers} for variant in run.variants.correct]
+    values_of: dict[str, list[float | None]] = {}
     for name, (test, cell, quantity) in QUANTITIES.items():
-        values = [
+        values_of[name] = [
             quantity(answers[cell], np.random.default_rng(seed))
-            for _, answers in correct
-            for seed in range(seeds)
+            for answers in correct
+            for seed in range(run.seeds)
         ]
-        if FAILED in values:
+        if FAILED in values_of[name]:
             raise SystemExit(f"a correct answer fails {test} outright: fix the test or the variant")
-        rows.append(Measured(test, name, tols[name], values))
-    wrong_rows = []
-    for variant in variants.wrong:
-        for name, (test, cell, quantity) in QUANTITIES.items():
-            if test in variant.loses and cell in variant.answers:
-                values = [
+    mistakes = [
+        run.mistake(  # a mistake that fails a type, shape or autograd check never gets near
+            variant.name,
+            test,
+            name,
+            "relative error (inf: fails a type, shape or autograd check)",
+            [
+                float("inf") if value is FAILED else value
+                for value in (
                     quantity(variant.answers[cell], np.random.default_rng(seed))
-                    for seed in range(seeds)
-                ]
-                wrong_rows.append(Measured(test, name, tols[name], values, variant.name))
-    return rows, wrong_rows, time.perf_counter() - start
-
-
-def calibrate(seeds: int = DEFAULT_SEEDS) -> list[ToleranceCalibration]:
-    """The calibration rows of exercise 0 (PyTorch) over `seeds` seeds per correct answer."""
-    rows, wrong_rows, _ = measure_all(seeds)
-    return [
-        calibration_row(
-            NOTEBOOK_ID,
-            row.test,
-            row.tolerance,
-            row.value,
-            "relative error, all correct answers and seeds",
-            row.runs,
-            {  # a mistake that fails a type, shape or autograd check never gets near
-                wrong.variant: [float("inf") if v is FAILED else v for v in wrong.runs]
-                for wrong in wrong_rows
-                if wrong.tolerance == row.tolerance
-            },
+                    for seed in range(run.seeds)
+                )
+            ],
         )
-        for row in rows
+        for variant in run.variants.wrong
+        for name, (test, cell, quantity) in QUANTITIES.items()
+        if test in variant.loses and cell in variant.answers
     ]
-
-
-def describe(values: list[float]) -> str:
-    """min / median / max of a sample, in scientific notation."""
-    ordered = sorted(values)
-    return f"min {ordered[0]:.1e}  median {ordered[len(ordered) // 2]:.1e}  max {ordered[-1]:.1e}"
-
-
-def main() -> None:
-    args = script_arguments(__doc__, DEFAULT_SEEDS)
-    rows, wrong_rows, seconds = measure_all(args.seeds)
-    n_correct = len(rows[0].runs) // args.seeds
-    print(
-        f"# Calibration of exercise 0 (PyTorch) ({args.seeds} seeds, "
-        f"{n_correct} correct answers, {seconds:.0f} s)"
-    )
-    print()
-    print("| test | tolerance | runs of correct answers | worst correct | tolerance / worst |")
-    print("|---|---|---|---|---|")
-    for row in rows:
-        worst, tol = max(row.runs), row.value
-        print(
-            f"| {row.test} | {row.tolerance} = {tol:g} | {len(row.runs)}: {describe(row.runs)} "
-            f"| {worst:.1e} | {f'{tol / worst:.0f}x' if worst else 'exact'} |"
+    rows = [
+        run.row(
+            test,
+            name,
+            QUANTITY,
+            values_of[name],
+            {m.name: m.values for m in mistakes if m.tolerance == name},
         )
-    print()
-    print("| wrong answer | test | closest it comes (min over seeds) | caught |")
-    print("|---|---|---|---|")
-    for wrong in wrong_rows:
-        numbers = [value for value in wrong.runs if value is not FAILED]
-        how = f"{min(numbers):.1e}" if numbers else "fails a type, shape or autograd check"
-        caught = sum(value is FAILED or value > wrong.value for value in wrong.runs)
-        print(f"| {wrong.variant} | {wrong.test} | {how} | {caught}/{len(wrong.runs)} |")
-
-
-if __name__ == "__main__":
-    main()
+        for name, (test, _, _) in QUANTITIES.items()
+    ]
+    note = f"{len(correct)} correct answers (the reference and the correct variants), each seed."
+    return Measured(tuple(rows), tuple(mistakes), (note,))

@@ -1,21 +1,14 @@
-"""Calibrate the tolerances of exercise 1.1's hidden tests on the reference solution.
+"""Exercise 1.1: the reference predict, loss, gradient and train over many data seeds.
 
-Runs the instructor's own solution cells (predict, loss, gradient, train) over many data seeds,
-in the Playground's stored batch order and in shuffled orders (a correct alternative), and prints
-for every tolerance-based hidden test the distribution of the checked quantity, the tolerance and
-the margin between them; and, for typical wrong answers, how far outside the tolerance they land.
-
-    .venv/bin/python benchmarks/calibrate_exercise_1_1_playground.py --seeds 40
-
-Pure NumPy: 40 seeds take about 50 s of CPU time.
+The instructor's solution cells run on each seed's data, in the Playground's stored batch order
+and in SHUFFLES shuffled orders (a correct alternative); typical wrong answers (one step per
+epoch, a wrong rate, the wrong inputs) on the same quantities. Pure NumPy: 40 seeds take about
+50 s of CPU time.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import matplotlib
 
@@ -23,20 +16,10 @@ matplotlib.use("Agg")  # the setup cell imports pyplot; nothing is shown here
 
 import numpy as np  # noqa: E402
 
-from coursekit.calibration.tolerances import (  # noqa: E402
-    calibration_row,
-    cell_sources,
-    describe,
-    read_notebook,
-    run_quietly,
-    script_arguments,
-    tolerances,
-    with_seed,
-)
-from coursekit.calibration.types import ToleranceCalibration  # noqa: E402
+from coursekit.calibration.specs import CalibrationRun  # noqa: E402
+from coursekit.calibration.tolerances import describe, run_quietly, with_seed  # noqa: E402
+from coursekit.calibration.types import Measured  # noqa: E402
 
-NOTEBOOK_ID = "exercise_1_1_playground"
-NOTEBOOK = Path(__file__).resolve().parent.parent / "source" / "lecture1" / f"{NOTEBOOK_ID}.ipynb"
 DEFAULT_SEEDS = 40
 FUNCTION_CELLS = ("define_predict", "define_half_mse_loss", "define_gradient", "define_train")
 SHUFFLES = 2  # shuffled-order runs per seed and quantity
@@ -206,23 +189,9 @@ def fresh_fit_deviation(train: Trainer, epochs: int, seed: int) -> float:
     return float(np.max(np.abs(np.append(w, b) - expected)))
 
 
-@dataclass(frozen=True)
-class Measurements:
-    """Every checked quantity of the correct runs, of the wrong answers, and the rate figures."""
-
-    tols: dict[str, float]
-    quantities: dict[str, list[float]]
-    wrong: dict[str, list[float]]
-    diverging_sets: dict[tuple[float, ...], int]
-    overshoot_ratio: list[float]
-    seconds: float
-
-
-def measure_all(seeds: int) -> Measurements:
-    """Run the reference (stored order) and the shuffled alternatives over `seeds` data seeds."""
-    nb = read_notebook(NOTEBOOK)
-    cells = cell_sources(nb)
-    start = time.perf_counter()
+def measure(run: CalibrationRun) -> Measured:
+    """Run the reference (stored order) and the shuffled alternatives over `run.seeds` seeds."""
+    cells = run.sources
     quantities: dict[str, list[float]] = {}
     wrong: dict[str, list[float]] = {}
     diverging_sets: dict[tuple[float, ...], int] = {}
@@ -231,7 +200,7 @@ def measure_all(seeds: int) -> Measurements:
     def record(table: dict[str, list[float]], key: str, value: float) -> None:
         table.setdefault(key, []).append(value)
 
-    for seed in range(seeds):
+    for seed in range(run.seeds):
         ns = notebook_namespace(cells, seed)
         x, y, w0, b0 = ns["x_train"], ns["y_train"], ns["w_start"], ns["b_start"]
         epochs, choices, rates = ns["EPOCHS"], ns["INPUT_CHOICES"], ns["LEARNING_RATES"]
@@ -300,78 +269,39 @@ def measure_all(seeds: int) -> Measurements:
                     wrong, f"rates: 0.01 used instead of {rate:g}", abs(found - expected) / expected
                 )
         diverging_sets[tuple(diverged)] = diverging_sets.get(tuple(diverged), 0) + 1
-    seconds = time.perf_counter() - start
-    return Measurements(tolerances(nb), quantities, wrong, diverging_sets, overshoot_ratio, seconds)
 
-
-def calibration_rows(m: Measurements) -> list[ToleranceCalibration]:
-    """One row per tolerance, with the one-sided wrong answers aimed at its quantity."""
-    return [
-        calibration_row(
-            NOTEBOOK_ID,
+    rows = [
+        run.row(
             test,
             tol_name,
-            m.tols[tol_name],
             quantity,
-            m.quantities[key],
+            quantities[key],
             {
                 name: values
-                for name, values in m.wrong.items()
+                for name, values in wrong.items()
                 if name.split(":")[0] == key and key in ONE_SIDED
             },
         )
         for test, quantity, key, tol_name in ROWS
     ]
-
-
-def calibrate(seeds: int = DEFAULT_SEEDS) -> list[ToleranceCalibration]:
-    """The calibration rows of exercise 1.1 over `seeds` data seeds."""
-    return calibration_rows(measure_all(seeds))
-
-
-def main() -> None:
-    args = script_arguments(__doc__, DEFAULT_SEEDS)
-    m = measure_all(args.seeds)
-    quantities, wrong, tols = m.quantities, m.wrong, m.tols
-    print(
-        f"# Calibration of exercise 1.1 ({args.seeds} data seeds, stored order + {SHUFFLES} "
-        f"shuffled orders each, {m.seconds:.0f} s)"
-    )
-    print()
-    print("| test | quantity | reference runs | tolerance | margin (tol / worst) |")
-    print("|---|---|---|---|---|")
-    for test, quantity, key, tol_name in ROWS:
-        values, tol = quantities[key], tols[tol_name]
-        print(
-            f"| {test} | {quantity} | {describe(values, '.3g')} | {tol_name} = {tol:g} | "
-            f"{tol / max(max(values), 1e-300):.3g}x |"
-        )
-    print()
-    print(
-        f"Learning rate 0.1 (rate * curvature ≈ 1.2, steps overshoot): final loss / lowest loss "
-        f"{describe(m.overshoot_ratio, '.3g')}; checked to lie between lowest and start loss."
-    )
-    disagreements = len(quantities.get("divergence disagreements", []))
-    print(
-        "Diverging rates per data seed (reference run): "
-        + ", ".join(f"{set(k)}: {n} seeds" for k, n in m.diverging_sets.items())
-        + f"; runs in another order that disagree with the reference: {disagreements}."
-    )
-    print()
-    print("| wrong answer | quantity as above | caught (beyond the tolerance) |")
-    print("|---|---|---|")
-    limits = {
-        "fresh fit": tols["PARAM_TOL"],
-        "final loss": tols["FINAL_LOSS_RTOL"],
-        "rates": tols["RATE_LOSS_RTOL"],
-    }
+    by_key = {key: (test, quantity, tol_name) for test, quantity, key, tol_name in ROWS}
+    mistakes = []
     for name, values in wrong.items():
-        if name.startswith("inputs"):
-            caught = sum(value < 0 or value > tols["INPUT_LOSS_RTOL"] for value in values)
+        test, quantity, tol_name = by_key[name.split(":")[0]]
+        limit = run.tolerances[tol_name]
+        if name.startswith("inputs"):  # below the lowest loss is as wrong as above it
+            caught = sum(value < 0 or value > limit for value in values)
         else:
-            caught = sum(abs(value) > limits[name.split(":")[0]] for value in values)
-        print(f"| {name} | {describe(values, '.3g')} | {caught}/{len(values)} |")
-
-
-if __name__ == "__main__":
-    main()
+            caught = sum(abs(value) > limit for value in values)
+        mistakes.append(run.mistake(name, test, tol_name, quantity, values, caught))
+    disagreements = len(quantities.get("divergence disagreements", []))
+    overshoot = describe(overshoot_ratio, ".3g") if overshoot_ratio else "(no such run)"
+    notes = (
+        f"Each data seed: the stored order and {SHUFFLES} shuffled orders.",
+        "Learning rate 0.1 (rate * curvature ≈ 1.2, steps overshoot): final loss / lowest loss "
+        f"{overshoot}; checked to lie between lowest and start loss.",
+        "Diverging rates per data seed (reference run): "
+        + ", ".join(f"{set(k)}: {n} seeds" for k, n in diverging_sets.items())
+        + f"; runs in another order that disagree with the reference: {disagreements}.",
+    )
+    return Measured(tuple(rows), tuple(mistakes), notes)

@@ -1,21 +1,16 @@
-"""Calibrate the tolerances of exercise 1.2's hidden tests on the reference solution.
+"""Exercise 1.2: the reference Keras model and fit_linear_model over many data seeds.
 
-Runs the instructor's own solution cells over many random seeds and prints, for every
-tolerance-based hidden test, the distribution of the checked quantity, the tolerance and the
-margin between them; and, for typical wrong answers, how far outside the tolerance they land.
-
-    .venv/bin/python benchmarks/calibrate_exercise_1_2.py --seeds 30
-
-Slow by design (one Keras fit is about 1.5 s): 30 seeds take about 8 minutes on 2 cores.
+The instructor's solution cells run on each seed's data with the tests in between (asserts
+dropped): each test leaves the quantity it compares with its tolerance in the namespace. Then
+fit_linear_model on the hidden test's data in 1, 2 and 10 dimensions, and typical wrong answers
+to Task 7 (WRONG_SEEDS runs each). Slow by design (one Keras fit is about 1.5 s): 30 seeds take
+about 8 minutes on 2 cores.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -25,25 +20,14 @@ matplotlib.use("Agg")  # the reference cells plot; nothing needs to be shown her
 
 import numpy as np  # noqa: E402
 
-from coursekit.calibration.tolerances import (  # noqa: E402
-    calibration_row,
-    cell_sources,
-    describe,
-    read_notebook,
-    run_quietly,
-    script_arguments,
-    tolerances,
-    with_seed,
-    without_asserts,
-)
-from coursekit.calibration.types import ToleranceCalibration  # noqa: E402
+from coursekit.calibration.specs import CalibrationRun  # noqa: E402
+from coursekit.calibration.tolerances import run_quietly, with_seed, without_asserts  # noqa: E402
+from coursekit.calibration.types import Measured  # noqa: E402
 
-NOTEBOOK_ID = "exercise_1_2_linear_regression"
-NOTEBOOK = Path(__file__).resolve().parent.parent / "source" / "lecture1" / f"{NOTEBOOK_ID}.ipynb"
 DEFAULT_SEEDS = 30
 WRONG_SEEDS = 5
-FIGURES = ".4f"  # the number format of the committed report
 DIMENSIONS = (1, 2, 10)
+FIT_TEST = "fit_linear_model_any_dimension"
 # The main model's path through the notebook: each test cell (run without its asserts) leaves
 # the quantity it compares with its tolerance in the namespace.
 MAIN_PATH = (
@@ -160,87 +144,47 @@ def wrong_fits(keras) -> dict[str, Callable]:
     }
 
 
-@dataclass(frozen=True)
-class Measurements:
-    """The checked quantities of the reference runs and of the wrong answers to Task 7."""
-
-    tols: dict[str, float]
-    main: dict[str, list[float]]
-    per_dim: dict[int, list[float]]
-    wrong: dict[str, dict[int, list[float]]]
-    seconds: float
-
-
-def measure_all(seeds: int, wrong_seeds: int = WRONG_SEEDS) -> Measurements:
-    """The reference over `seeds` seeds (main model and fit_linear_model), the mistakes over
-    `wrong_seeds`."""
-    nb = read_notebook(NOTEBOOK)
-    cells = cell_sources(nb)
-    start = time.perf_counter()
+def measure(run: CalibrationRun) -> Measured:
+    """The reference over `run.seeds` seeds (main model and fit_linear_model), the mistakes
+    over `run.wrong_seeds`."""
+    cells = run.sources
     main: dict[str, list[float]] = {name: [] for name in MAIN_CHECKS}
-    for seed in range(seeds):
+    for seed in range(run.seeds):
         for name, value in main_model_quantities(cells, seed).items():
             main[name].append(value)
     per_dim: dict[int, list[float]] = {dim: [] for dim in DIMENSIONS}
-    for seed in range(seeds):
+    for seed in range(run.seeds):
         for dim, value in hidden_fit_deviations(cells, seed).items():
             per_dim[dim].append(value)
     keras = fresh_namespace(cells, 0)["keras"]
     wrong: dict[str, dict[int, list[float]]] = {}
     for name, fit in wrong_fits(keras).items():
         wrong[name] = {dim: [] for dim in DIMENSIONS}
-        for seed in range(wrong_seeds):
+        for seed in range(run.wrong_seeds):
             for dim, value in hidden_fit_deviations(cells, seed, fit).items():
                 wrong[name][dim].append(value)
-    return Measurements(tolerances(nb), main, per_dim, wrong, time.perf_counter() - start)
-
-
-def calibration_rows(m: Measurements) -> list[ToleranceCalibration]:
-    """One row per tolerance of the main model, one per dimension for fit_linear_model."""
     rows = [
-        calibration_row(NOTEBOOK_ID, test, name, m.tols[name], quantity, m.main[name])
+        run.row(test, name, quantity, main[name])
         for name, (test, quantity, _) in MAIN_CHECKS.items()
     ]
     rows += [
-        calibration_row(
-            NOTEBOOK_ID,
-            "fit_linear_model_any_dimension",
+        run.row(
+            FIT_TEST,
             "FIT_PARAM_TOL",
-            m.tols["FIT_PARAM_TOL"],
             f"fit_linear_model, n={dim}: max abs(theta - lstsq)",
             values,
-            {name: per_dim[dim] for name, per_dim in m.wrong.items()},
+            {name: per_dim[dim] for name, per_dim in wrong.items()},
         )
-        for dim, values in m.per_dim.items()
+        for dim, values in per_dim.items()
     ]
-    return rows
-
-
-def calibrate(seeds: int = DEFAULT_SEEDS) -> list[ToleranceCalibration]:
-    """The calibration rows of exercise 1.2 over `seeds` seeds."""
-    return calibration_rows(measure_all(seeds, min(seeds, WRONG_SEEDS)))
-
-
-def main() -> None:
-    args = script_arguments(__doc__, DEFAULT_SEEDS, WRONG_SEEDS)
-    m = measure_all(args.seeds, args.wrong_seeds)
-    print(f"# Calibration of exercise 1.2 ({args.seeds} seeds, {m.seconds:.0f} s)")
-    print()
-    print("| test | quantity | reference runs | tolerance | margin (tol / worst) |")
-    print("|---|---|---|---|---|")
-    for row in calibration_rows(m):
-        runs = f"median {row.median:.2e}  p95 {row.p95:.2e}  max {row.worst:.2e}"
-        print(f"| {row.grade_id} | {row.quantity} | {runs} | {row.value:g} | {row.margin:.1f}x |")
-    print()
-    print(
-        "| wrong answer to Task 7 | deviation over n=1,2,10 | caught (deviation > FIT_PARAM_TOL) |"
-    )
-    print("|---|---|---|")
-    for name, per_dim in m.wrong.items():
-        values = [value for dim_values in per_dim.values() for value in dim_values]
-        caught = sum(value > m.tols["FIT_PARAM_TOL"] for value in values)
-        print(f"| {name} | {describe(values, FIGURES)} | {caught}/{len(values)} |")
-
-
-if __name__ == "__main__":
-    main()
+    mistakes = [
+        run.mistake(
+            name,
+            FIT_TEST,
+            "FIT_PARAM_TOL",
+            "fit_linear_model, n=1, 2, 10: max abs(theta - lstsq)",
+            [value for dim_values in per_dim.values() for value in dim_values],
+        )
+        for name, per_dim in wrong.items()
+    ]
+    return Measured(tuple(rows), tuple(mistakes))
