@@ -18,8 +18,9 @@ Result = TypeVar("Result")
 # handlers that NbGraderAPI swaps in to capture each call's log), so two autogrades in one
 # process would mix their logs.
 # Started by 'fork' while this process runs no other thread: workers inherit everything it has
-# imported and start at once. Measured from `course` (which imports all of coursekit.cli.app): the
-# first results of a 2-worker pool after 6-7 s with 'forkserver', whatever it preloads, as
+# imported and start at once (`course autograde` has imported the grading stage by then).
+# Measured from `course` when it imported every stage up front: the first results of a
+# 2-worker pool after 6-7 s with 'forkserver', whatever it preloads, as
 # each worker or the server imports nbgrader and the `course` script again. With other threads
 # running (a Dask client's event loop, a test runner's), a child forked while one of them held
 # a lock could hang forever: then 'forkserver', which preloads the main module and nbgrader
