@@ -5,7 +5,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 # nbgrader calls `alembic` (and kernels call `python`) by name: the venv must lead PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup demo test test-fast lint clean-demo
+.PHONY: setup demo check test-fast test lint clean-demo
 
 setup: $(VENV)/.installed
 
@@ -20,16 +20,26 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 demo: setup
 	$(BIN)/course demo
 
-test: setup
-	$(BIN)/python -m ruff check src tests benchmarks calibration nbgrader_config.py
-	$(BIN)/python -m pytest
+# The suite in three layers (tests/conftest.py): a test that requests the `kernels` fixture is
+# marked `kernel`; `slow` marks TensorFlow notebooks and tests that grade a cohort of their own.
+PYTEST := $(BIN)/python -m pytest
+LINTED := src tests benchmarks calibration nbgrader_config.py
 
-test-fast: setup
-	$(BIN)/python -m pytest -m "not slow"
+# ruff and the tests that start no kernel: under a minute.
+check: lint
+	$(PYTEST) -m "not kernel and not slow"
+
+# Everything but `slow`: adds the kernel tests, which share one small graded cohort per session.
+test-fast: lint
+	$(PYTEST) -m "not slow"
+
+# Everything: what CI runs (.ci/run).
+test: lint
+	$(PYTEST)
 
 lint: setup
-	$(BIN)/python -m ruff check src tests benchmarks calibration nbgrader_config.py
-	$(BIN)/python -m ruff format --check src tests benchmarks calibration
+	$(BIN)/python -m ruff check $(LINTED)
+	$(BIN)/python -m ruff format --check $(LINTED)
 
 clean-demo:
 	rm -rf demo

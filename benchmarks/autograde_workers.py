@@ -24,8 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from conftest import TINY_ASSIGNMENT, write_tiny_course  # noqa: E402
-from test_parallel_autograde import write_many  # noqa: E402
+from helpers.cohorts import write_many  # noqa: E402
+from helpers.course import TINY_ASSIGNMENT, write_tiny_course  # noqa: E402
 
 from coursekit.core.course import Course, locate_course  # noqa: E402
 from coursekit.nbgrader import api as nbgrader_api  # noqa: E402

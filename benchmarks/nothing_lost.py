@@ -23,8 +23,8 @@ from coursekit.core.environment import put_venv_first_on_path  # noqa: E402
 
 put_venv_first_on_path()  # nbgrader runs `alembic`, kernels `python`, by name
 
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, write_tiny_course  # noqa: E402
-from test_submissions import reference_notebook  # noqa: E402
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, write_tiny_course  # noqa: E402
+from helpers.notebooks import reference_notebook  # noqa: E402
 
 from coursekit.authoring import cohort  # noqa: E402
 from coursekit.core.course import locate_course  # noqa: E402

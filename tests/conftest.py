@@ -1,109 +1,76 @@
-"""Shared fixtures: a tiny pure-Python nbgrader course built in tmp_path."""
+"""Shared fixtures (a tiny pure-Python nbgrader course built in tmp_path) and the suite's layers.
+
+A test that starts a Jupyter kernel, in its own process or in a command it runs, requests the
+`kernels` fixture (directly or through another fixture): that marks it `kernel`, so
+`pytest -m "not kernel and not slow"` (make check) runs only the tests that start none. A test
+outside both layers that starts a kernel fails with a message that says so.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
-import nbformat
+import jupyter_client.manager
+import psutil
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from helpers.course import TINY_ASSIGNMENT, write_tiny_course
+from helpers.kernel_guard import sitecustomize as kernel_guard
 
 from coursekit.core.course import Course, locate_course
 from coursekit.core.environment import put_venv_first_on_path
 from coursekit.nbgrader import api as nbgrader_api
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-TINY_ASSIGNMENT = "ps1"
-TINY_NOTEBOOK = "arith"
+# Fixtures shared by several modules.
+pytest_plugins = ["helpers.graded_cohort", "helpers.report_cohort", "helpers.warm_kernels"]
 
 put_venv_first_on_path()  # nbgrader runs `alembic`, kernels `python`, by name
+kernel_guard.refuse_kernel_launches(jupyter_client.manager)
+KERNEL_GUARD_DIR = str(Path(kernel_guard.__file__).parent)
+KERNEL_LAYERS = ("kernel", "slow")
 
 
-def nbgrader_cell(
-    cell_type: str, source: str, grade_id: str, **flags: object
-) -> nbformat.NotebookNode:
-    """A cell with nbgrader metadata (flags: solution, grade, locked, points)."""
-    make = new_code_cell if cell_type == "code" else new_markdown_cell
-    meta = {
-        "grade_id": grade_id,
-        "grade": False,
-        "solution": False,
-        "locked": False,
-        "schema_version": 3,
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test whose fixtures include `kernels` is in the kernel layer."""
+    for item in items:
+        if "kernels" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.kernel)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Outside the kernel layers, no kernel starts: not in this process, not in one it runs."""
+    if any(item.get_closest_marker(name) for name in KERNEL_LAYERS):
+        return (yield)
+    saved = {
+        name: os.environ.get(name) for name in ("PYTHONPATH", kernel_guard.NO_KERNELS_VARIABLE)
     }
-    meta.update(flags)
-    return make(source, metadata={"nbgrader": meta})
+    os.environ[kernel_guard.NO_KERNELS_VARIABLE] = "1"
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [KERNEL_GUARD_DIR, saved["PYTHONPATH"]])
+    )
+    try:
+        return (yield)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
-def python_notebook(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
-    """A notebook of these cells with the Python 3 kernelspec an instructor's notebook has."""
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
-
-
-def tiny_source_notebook() -> nbformat.NotebookNode:
-    """Two autograded answers with visible and hidden tests, and one manually graded answer."""
-    cells = [
-        new_markdown_cell("# Arithmetic warm-up"),
-        nbgrader_cell("code", "import math", "setup", locked=True),
-        nbgrader_cell(
-            "code",
-            'def add(a, b):\n    """Return a + b."""\n'
-            "    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION",
-            "add_answer",
-            solution=True,
-        ),
-        nbgrader_cell(
-            "code",
-            '"""add sums two integers."""\nassert add(1, 2) == 3, "add(1, 2)"\n'
-            "### BEGIN HIDDEN TESTS\nassert add(40, 2) == 42, 'hidden add check'\n"
-            "### END HIDDEN TESTS",
-            "add_is_sum",
-            grade=True,
-            points=2,
-        ),
-        nbgrader_cell(
-            "code",
-            "### BEGIN SOLUTION\ndef square(x):\n    return math.pow(x, 2)\n### END SOLUTION",
-            "square_answer",
-            solution=True,
-        ),
-        nbgrader_cell(
-            "code",
-            '"""square squares."""\nassert square(3) == 9, "square(3)"\n'
-            "### BEGIN HIDDEN TESTS\nassert square(-7) == 49, 'hidden square check'\n"
-            "### END HIDDEN TESTS",
-            "square_is_power",
-            grade=True,
-            points=3,
-        ),
-        nbgrader_cell(
-            "markdown",
-            "Why is addition commutative?\n\n### BEGIN SOLUTION\n"
-            "Because counting does not depend on order.\n### END SOLUTION",
-            "why_commutative",
-            solution=True,
-            grade=True,
-            points=1,
-        ),
-    ]
-    return python_notebook(cells)
-
-
-def write_tiny_course(root: Path) -> Path:
-    """A course dir with the repo's own nbgrader_config.py and one small source notebook."""
-    (root / "source" / TINY_ASSIGNMENT).mkdir(parents=True)
-    (root / "gradebook").mkdir()
-    shutil.copy(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    source = root / "source" / TINY_ASSIGNMENT / f"{TINY_NOTEBOOK}.ipynb"
-    nbformat.write(tiny_source_notebook(), source)
-    return root
+@pytest.fixture(scope="session")
+def kernels() -> Iterator[None]:
+    """Says the test starts Jupyter kernels; at the end, stops any kernel a test left running."""
+    yield
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if "ipykernel_launcher" in " ".join(process.cmdline()):
+                process.kill()
+        except psutil.Error:  # already gone
+            pass
 
 
 @pytest.fixture
@@ -130,19 +97,3 @@ def released_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def released_tiny_course(released_template: Path, tmp_path: Path) -> Course:
     """A private copy of the released tiny course (its config finds its own root and gradebook)."""
     return locate_course(shutil.copytree(released_template, tmp_path / "course"))
-
-
-def read_notebook(path: Path) -> nbformat.NotebookNode:
-    """A notebook read as nbformat 4."""
-    return nbformat.read(path, as_version=4)
-
-
-def autograded_test_points(nb: nbformat.NotebookNode) -> dict[str, float]:
-    """grade_id -> points of each autograder test cell (code, grade, not solution)."""
-    return {
-        cell.metadata.nbgrader.grade_id: float(cell.metadata.nbgrader.points)
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        and cell.metadata.get("nbgrader", {}).get("grade")
-        and not cell.metadata.nbgrader.get("solution")
-    }

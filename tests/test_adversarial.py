@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from adversarial import ATTACKS_DIR, SuiteResult, run_suite
-from adversarial_course import HONEST, load_attacks
+from helpers.adversarial import ATTACKS_DIR, SuiteResult, run_suite
+from helpers.adversarial_course import HONEST, load_attacks
 
 ATTACKS = load_attacks(ATTACKS_DIR)
 

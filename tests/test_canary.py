@@ -14,14 +14,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, tiny_source_notebook
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, tiny_source_notebook
+from helpers.warm_kernels import with_config, with_kernel
 from nbformat.v4 import new_output
-from test_warm_kernels import (  # noqa: F401 (fixtures)
-    light_kernel,
-    warm_dir,
-    with_config,
-    with_kernel,
-)
 
 from coursekit.authoring.cohort import fill_release, solution_answers, write_submission
 from coursekit.core.course import Course
@@ -202,7 +197,7 @@ def test_a_kernel_that_cannot_start_stops_the_batch(released_tiny_course: Course
 @pytest.mark.slow
 def test_the_sandboxed_kernel_passes_the_canary(
     released_tiny_course: Course,
-    light_kernel: str,  # noqa: F811 (the fixture)
+    light_kernel: str,
 ) -> None:
     course = with_kernel(released_tiny_course, light_kernel)
     submit_reference(course)
@@ -214,7 +209,7 @@ def test_the_sandboxed_kernel_passes_the_canary(
 @pytest.mark.slow
 def test_opting_out_is_logged_and_still_proves_the_kernel_grades(
     released_tiny_course: Course,
-    light_kernel: str,  # noqa: F811 (the fixture)
+    light_kernel: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     course = with_config(
@@ -231,8 +226,9 @@ def test_opting_out_is_logged_and_still_proves_the_kernel_grades(
 
 
 def test_a_sandbox_that_cannot_be_set_up_stops_the_batch_naming_the_mechanism(
+    kernels: None,
     released_tiny_course: Course,
-    light_kernel: str,  # noqa: F811 (the fixture)
+    light_kernel: str,
 ) -> None:
     course = with_config(
         with_kernel(released_tiny_course, light_kernel),

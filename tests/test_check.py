@@ -9,14 +9,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import (
+from helpers.course import (
     REPO_ROOT,
     TINY_ASSIGNMENT,
     TINY_NOTEBOOK,
     autograded_test_points,
     read_notebook,
 )
-from test_submissions import cell_by_id, edit_cell, reference_notebook
+from helpers.notebooks import cell_by_id, edit_cell, reference_notebook
 
 from coursekit.authoring import cohort
 from coursekit.cli import app as cli_app
@@ -65,6 +65,7 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 
 def test_solved_notebook_passes_every_visible_check_outside_any_course(
+    kernels: None,
     released_tiny_course: Course,
     downloads: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -86,7 +87,7 @@ def test_solved_notebook_passes_every_visible_check_outside_any_course(
 
 
 def test_blank_release_lists_unanswered_cells_and_checks_not_run(
-    released_tiny_course: Course, downloads: Path
+    kernels: None, released_tiny_course: Course, downloads: Path
 ) -> None:
     check = check_notebook(save(blank(released_tiny_course), downloads))
 
@@ -101,7 +102,7 @@ def test_blank_release_lists_unanswered_cells_and_checks_not_run(
 
 
 def test_failed_check_says_the_behaviour_and_what_was_expected(
-    released_tiny_course: Course, downloads: Path, capsys: pytest.CaptureFixture[str]
+    kernels: None, released_tiny_course: Course, downloads: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     nb = edit_cell(reference_notebook(released_tiny_course), "add_answer", WRONG_ADD)
     path = save(nb, downloads)
@@ -118,7 +119,7 @@ def test_failed_check_says_the_behaviour_and_what_was_expected(
 
 
 def test_visible_checks_pass_but_hidden_ones_may_not(
-    released_tiny_course: Course, downloads: Path
+    kernels: None, released_tiny_course: Course, downloads: Path
 ) -> None:
     nb = edit_cell(reference_notebook(released_tiny_course), "add_answer", HIDDEN_ONLY_WRONG_ADD)
     check = check_notebook(save(nb, downloads))
@@ -144,7 +145,7 @@ def test_check_agrees_with_nbgrader_validate(released_tiny_course: Course, downl
 
 
 def test_test_cell_writing_to_stderr_passes_as_grading_would(
-    released_tiny_course: Course, downloads: Path
+    kernels: None, released_tiny_course: Course, downloads: Path
 ) -> None:
     """Grading keeps a test's points when it only wrote to stderr (warnings, logs): so does
     the check. A wrong answer that writes to stderr still fails."""
@@ -167,7 +168,7 @@ def test_edited_test_cell_is_reported(released_tiny_course: Course, downloads: P
 
 
 def test_tests_after_a_dead_kernel_are_not_run(
-    released_tiny_course: Course, downloads: Path
+    kernels: None, released_tiny_course: Course, downloads: Path
 ) -> None:
     nb = edit_cell(reference_notebook(released_tiny_course), "square_answer", KERNEL_DIES)
     check = check_notebook(save(nb, downloads))
@@ -180,7 +181,7 @@ def test_tests_after_a_dead_kernel_are_not_run(
 
 
 def test_quiet_prints_failures_only_and_no_progress(
-    released_tiny_course: Course, downloads: Path, capsys: pytest.CaptureFixture[str]
+    kernels: None, released_tiny_course: Course, downloads: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     nb = edit_cell(reference_notebook(released_tiny_course), "add_answer", WRONG_ADD)
     path = save(nb, downloads)

@@ -8,14 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, autograded_test_points, read_notebook
-from test_pipeline_feedback import hidden_test_lines, visible_text
-from test_submissions import delete_cell, edit_cell, reference_notebook
+import pytest
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, autograded_test_points, read_notebook
+from helpers.feedback import hidden_test_lines, visible_text
+from helpers.notebooks import delete_cell, edit_cell, reference_notebook
 
 from coursekit.authoring import cohort
 from coursekit.core.course import locate_course
 
 BIN = Path(sys.executable).parent
+
+pytestmark = pytest.mark.slow  # each test grades the tiny cohort twice, in subprocesses: ~50 s
 
 
 def run(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:

@@ -10,8 +10,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, TINY_ASSIGNMENT, TINY_NOTEBOOK, tiny_source_notebook
-from lms_archives import (
+from helpers.course import REPO_ROOT, TINY_ASSIGNMENT, TINY_NOTEBOOK, tiny_source_notebook
+from helpers.lms_archives import (
     CanvasSubmission,
     MoodleSubmission,
     canvas_zip,

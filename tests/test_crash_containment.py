@@ -16,16 +16,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import (
+from helpers.course import (
     REPO_ROOT,
     autograded_test_points,
     nbgrader_cell,
     python_notebook,
     read_notebook,
 )
+from helpers.notebooks import cell_by_id, edit_cell
 from nbformat.v4 import new_markdown_cell, new_notebook
 from nbgrader import utils as nbgrader_utils
-from test_submissions import cell_by_id, edit_cell
 
 from coursekit.authoring import cohort
 from coursekit.cli.render import render_autograde

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import TINY_ASSIGNMENT
-from test_pipeline_autograde import write_cohort
+from helpers.cohorts import write_cohort
+from helpers.course import TINY_ASSIGNMENT
 
 from coursekit.cli import app as cli_app
 from coursekit.core.course import Course, locate_course

@@ -2,7 +2,7 @@
 
 Each student's notebook is first run the way a student runs it (outputs, execution counts and
 the traceback of a failing visible test kept), then saved in one editor's format
-(tests/editor_formats.py) and graded by the real nbgrader with the course's autograde.
+(tests/helpers/editor_formats.py) and graded by the real nbgrader with the course's autograde.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
-from editor_formats import EDITOR_FORMATS, jupyter, notepad_bom
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
+from helpers.editor_formats import EDITOR_FORMATS, jupyter, notepad_bom
+from helpers.feedback import visible_text
+from helpers.notebooks import edit_cell
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
-from test_pipeline_feedback import visible_text
-from test_submissions import edit_cell
 
 from coursekit.authoring import cohort
 from coursekit.core import cells
@@ -28,6 +28,8 @@ from coursekit.grading.autograde import autograde_assignment
 from coursekit.grading.types import AutogradeReport, Status
 from coursekit.reporting.feedback import generate_feedback
 from coursekit.reporting.types import FeedbackReport
+
+pytestmark = pytest.mark.slow  # one cohort per editor format, graded by the module: about 60 s
 
 WRONG_ADD = "def add(a, b):\n    return a - b"
 # A written answer with characters outside ASCII, which editors may store escaped or not.

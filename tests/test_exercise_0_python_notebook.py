@@ -8,7 +8,7 @@ import ast
 import re
 from pathlib import Path
 
-from test_notebooks_static import autograded_tests, imported_modules, source
+from helpers.lecture import autograded_tests, imported_modules, source
 
 from coursekit.core import cells
 

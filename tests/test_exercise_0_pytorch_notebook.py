@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from test_notebooks_static import autograded_tests, source
+from helpers.lecture import autograded_tests, source
 
 from coursekit.core import cells
 

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from test_notebooks_static import autograded_tests, source
+from helpers.lecture import autograded_tests, source
 
 from coursekit.core import cells
 

@@ -4,7 +4,7 @@ test_notebooks_static.
 
 from __future__ import annotations
 
-from test_notebooks_static import autograded_tests, source
+from helpers.lecture import autograded_tests, source
 
 from coursekit.core import cells
 

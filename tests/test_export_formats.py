@@ -6,9 +6,9 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
+from helpers.report_cohort import GradedCohort
 from nbgrader.api import Gradebook
-from report_cohort import GradedCohort
 
 from coursekit.core import cells
 from coursekit.core.errors import CourseError
@@ -24,8 +24,7 @@ from coursekit.reporting.export import (
     export_lms,
 )
 
-pytest_plugins = ["report_cohort"]
-pytestmark = pytest.mark.slow  # shares the graded cohort of tests/report_cohort.py
+pytestmark = pytest.mark.slow  # shares the graded cohort of tests/helpers/report_cohort.py
 
 # Gradebook facts a roster would bring: some students have them, the others must be named.
 EMAILS = {"ann": "ann@example.org", "cat": "cat@example.org"}

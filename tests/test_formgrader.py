@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
 
 from coursekit.authoring import cohort
 from coursekit.core import cells

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import nbgrader_cell, python_notebook
+from helpers.course import nbgrader_cell, python_notebook
 from nbformat import NotebookNode
 from nbgrader import utils as nbgrader_utils
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import autograded_test_points
-from test_pipeline_feedback import visible_text
+from helpers.course import autograded_test_points
+from helpers.feedback import visible_text
 
 from coursekit.authoring.cohort import (
     fill_release,

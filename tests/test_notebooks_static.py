@@ -4,7 +4,6 @@ Colab-safety. They need no kernel.
 
 from __future__ import annotations
 
-import ast
 import re
 import shutil
 import subprocess
@@ -13,29 +12,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers.course import REPO_ROOT
+from helpers.lecture import ASSIGNMENT, SOURCE_DIR, autograded_tests, imported_modules, read, source
 
 from coursekit.core import cells
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "lecture1"
-SOURCE_DIR = REPO_ROOT / "source" / ASSIGNMENT
 RELEASE_DIR = REPO_ROOT / "release" / ASSIGNMENT
 NOTEBOOK_IDS = sorted(path.stem for path in SOURCE_DIR.glob("*.ipynb"))
 # What a fresh Google Colab runtime has without any pip install (and the standard library).
 COLAB_MODULES = {"keras", "matplotlib", "numpy", "tensorflow", "torch"}
 GRADE_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
-
-
-def read(path: Path) -> nbformat.NotebookNode:
-    return nbformat.read(path, as_version=nbformat.NO_CONVERT)
-
-
-def source(notebook_id: str) -> nbformat.NotebookNode:
-    return read(SOURCE_DIR / f"{notebook_id}.ipynb")
-
-
-def autograded_tests(notebook_id: str) -> list[nbformat.NotebookNode]:
-    return [cell for cell in source(notebook_id).cells if cells.is_autograded_test(cell)]
 
 
 def test_the_assignment_has_all_lecture_notebooks() -> None:
@@ -105,19 +91,6 @@ def test_students_see_every_written_question(notebook_id: str) -> None:
         if cells.is_written_answer(cell):
             above = release[index - 1]
             assert above.cell_type == "markdown" and "?" in above.source, cells.grade_id(cell)
-
-
-def imported_modules(nb: nbformat.NotebookNode) -> set[str]:
-    modules = set()
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        for node in ast.walk(ast.parse(cell.source)):
-            if isinstance(node, ast.Import):
-                modules |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom):
-                modules.add((node.module or "").split(".")[0])
-    return modules
 
 
 @pytest.mark.parametrize("where", ["source", "release"])

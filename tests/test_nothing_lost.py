@@ -20,11 +20,11 @@ from pathlib import Path
 import nbformat
 import pytest
 import sqlalchemy as sa
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, autograded_test_points, read_notebook
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, autograded_test_points, read_notebook
+from helpers.notebooks import cell_by_id, edit_cell, reference_notebook
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import SaveAutoGrades
-from test_submissions import cell_by_id, edit_cell, reference_notebook
 
 from coursekit.authoring import cohort
 from coursekit.core.course import Course, locate_course

@@ -15,13 +15,14 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK
-from test_pipeline_autograde import WRONG_ADD, source_points, write_cohort
-from test_submissions import edit_cell, reference_notebook
+from helpers.cohorts import RAISES, source_points, write_cohort, write_many
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK
+from helpers.notebooks import edit_cell, reference_notebook
 from traitlets.config import Config
 
 from coursekit.authoring import cohort
 from coursekit.cli import app as cli_app
+from coursekit.cli.printers import AutogradeProgressPrinter
 from coursekit.cli.progress import ProgressMeter
 from coursekit.cli.render import render_progress_bar, render_progress_log_line
 from coursekit.core.course import Course, locate_course
@@ -40,7 +41,6 @@ from coursekit.grading.workers.local import LocalExecutor
 from coursekit.nbgrader import api as nbgrader_api
 
 BIN = Path(sys.executable).parent
-RAISES = "def square(x):\n    raise ValueError('not today')"
 
 
 def copy_course(template: Path, where: Path) -> Course:
@@ -66,6 +66,7 @@ def gradebook_scores(course: Course, student_ids: list[str]) -> dict[str, tuple]
     return {sid: nbgrader_api.read_scores(course, TINY_ASSIGNMENT, sid) for sid in student_ids}
 
 
+@pytest.mark.slow  # the cohort graded by 4 workers and by stock nbgrader: about 50 s
 def test_parallel_autograde_gives_stock_nbgrader_grades_cell_by_cell(
     released_template: Path, tmp_path: Path
 ) -> None:
@@ -100,23 +101,6 @@ def test_parallel_autograde_gives_stock_nbgrader_grades_cell_by_cell(
     assert all(expected.values()), "stock nbgrader graded nobody: the comparison is empty"
     assert gradebook_scores(parallel, graded) == expected
     assert all(nbgrader_api.read_scores(parallel, TINY_ASSIGNMENT, sid) == () for sid in rejected)
-
-
-def write_many(course: Course, count: int) -> dict[str, set[str]]:
-    """count students handing in right, wrong and blank answers; student -> tests it fails."""
-    ref = reference_notebook(course)
-    kinds = {
-        "right": (ref, set()),
-        "wrong": (edit_cell(ref, "add_answer", WRONG_ADD), {"add_is_sum"}),
-        "raises": (edit_cell(ref, "square_answer", RAISES), {"square_is_power"}),
-    }
-    lost = {}
-    for index in range(count):
-        kind = list(kinds)[index % len(kinds)]
-        student_id = f"s{index:03d}_{kind}"
-        nb, lost[student_id] = kinds[kind]
-        cohort.write_submission(course, TINY_ASSIGNMENT, student_id, {TINY_NOTEBOOK: nb})
-    return lost
 
 
 def count_rows(course: Course) -> dict[str, int]:
@@ -359,7 +343,7 @@ def test_progress_on_a_terminal_redraws_one_line(
 ) -> None:
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     now = iter([0.0, 30.0, 60.0])
-    printer = cli_app.AutogradeProgressPrinter(ProgressMeter(clock=lambda: next(now)))
+    printer = AutogradeProgressPrinter(ProgressMeter(clock=lambda: next(now)))
     printer(1, 2, outcome_of("a", Status.GRADED))
     printer(2, 2, outcome_of("b", Status.FAILED))
 
@@ -371,6 +355,7 @@ def test_progress_on_a_terminal_redraws_one_line(
     )
 
 
+@pytest.mark.slow  # grades two students twice through the command: about 15 s
 def test_quiet_autograde_prints_no_progress(
     released_tiny_course: Course, capsys: pytest.CaptureFixture[str]
 ) -> None:

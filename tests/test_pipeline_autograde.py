@@ -6,8 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, autograded_test_points, read_notebook
-from test_submissions import delete_cell, duplicate_cell, edit_cell, reference_notebook
+from helpers.cohorts import source_points
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
+from helpers.graded_cohort import TinyCohort
+from helpers.notebooks import reference_notebook
 
 from coursekit.authoring import cohort
 from coursekit.core.course import Course, locate_course
@@ -16,60 +18,18 @@ from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
 from coursekit.intake.types import Severity
 from coursekit.nbgrader import api as nbgrader_api
 
-WRONG_ADD = "def add(a, b):\n    return a - b"
-WRONG_SQUARE = "def square(x):\n    return x + x"  # right for x=2 only: visible test fails too
+
+@pytest.fixture
+def graded(tiny_cohort: TinyCohort) -> tuple[Course, AutogradeReport]:
+    """The session's tiny cohort, autograded once (grading costs a kernel start per student)."""
+    return tiny_cohort.course, tiny_cohort.report
 
 
-def source_points(course: Course) -> dict[str, float]:
-    """grade_id -> points of the tiny notebook's autograder tests, from its own metadata."""
-    return autograded_test_points(
-        read_notebook(course.source_dir(TINY_ASSIGNMENT) / f"{TINY_NOTEBOOK}.ipynb")
-    )
-
-
-def write_cohort(course: Course) -> None:
-    """Students whose expected scores the test points determine, plus unfit and crashing ones."""
-    ref = reference_notebook(course)
-    release = read_notebook(course.release_dir(TINY_ASSIGNMENT) / f"{TINY_NOTEBOOK}.ipynb")
-    cohort_nbs = {
-        "reference": ref,
-        "blank": release,
-        "wrong_add": edit_cell(ref, "add_answer", WRONG_ADD),
-        "test_deleted": delete_cell(ref, "add_is_sum"),
-        # The edit would make the test pass; nbgrader restores it, so the wrong answer fails.
-        "test_edited": edit_cell(
-            edit_cell(ref, "square_is_power", "pass"), "square_answer", WRONG_SQUARE
-        ),
-        "duplicated": duplicate_cell(ref, "add_is_sum"),
-        "kernel_killer": edit_cell(ref, "square_answer", "import os\nos._exit(1)"),
-    }
-    for student_id, nb in cohort_nbs.items():
-        cohort.write_submission(course, TINY_ASSIGNMENT, student_id, {TINY_NOTEBOOK: nb})
-    cohort.write_submission(course, TINY_ASSIGNMENT, "not_json", {TINY_NOTEBOOK: b"{oops"})
-
-
-@pytest.fixture(scope="module")
-def graded(
-    released_template: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Course, AutogradeReport]:
-    """The tiny cohort autograded once (shared: grading costs a kernel start per student)."""
-    root = shutil.copytree(released_template, tmp_path_factory.mktemp("graded") / "course")
-    course = locate_course(root)
-    write_cohort(course)
-    PROGRESS.clear()
-    report = autograde_assignment(
-        course, TINY_ASSIGNMENT, progress=lambda *call: PROGRESS.append(call)
-    )
-    return course, report
-
-
-PROGRESS: list[tuple[int, int, StudentOutcome]] = []  # what the graded fixture was told
-
-
-def test_progress_is_told_after_each_student(graded) -> None:
-    _, report = graded
+def test_progress_is_told_after_each_student(tiny_cohort: TinyCohort) -> None:
+    report = tiny_cohort.report
     total = len(report.outcomes)
-    assert [(done, total, o) for done, o in enumerate(report.outcomes, start=1)] == PROGRESS
+    expected = [(done, total, o) for done, o in enumerate(report.outcomes, start=1)]
+    assert expected == list(tiny_cohort.progress)
 
 
 def outcome(report: AutogradeReport, student_id: str) -> StudentOutcome:
@@ -88,6 +48,7 @@ def test_every_submitted_student_gets_an_outcome_in_order(graded) -> None:
             "duplicated",
             "kernel_killer",
             "not_json",
+            "hidden_fail",
         ]
     )
     assert not report.all_graded
@@ -102,6 +63,7 @@ def test_every_submitted_student_gets_an_outcome_in_order(graded) -> None:
         # The deleted test is put back and run: the correct answer keeps its points.
         ("test_deleted", set()),
         ("test_edited", {"square_is_power"}),
+        ("hidden_fail", {"add_is_sum"}),
     ],
 )
 def test_graded_score_is_the_points_of_the_tests_passed(graded, student_id, lost) -> None:
@@ -167,36 +129,38 @@ def test_dead_kernel_costs_that_student_only_the_cells_from_the_crash_on(graded)
     assert outcome(report, "reference").status is Status.GRADED  # graded after it, alphabetically
 
 
-def test_broken_resubmission_keeps_the_earlier_grade(released_tiny_course: Course) -> None:
-    course = released_tiny_course
-    cohort.write_submission(
-        course, TINY_ASSIGNMENT, "carol", {TINY_NOTEBOOK: reference_notebook(course)}
-    )
-    first = autograde_assignment(course, TINY_ASSIGNMENT, ["carol"]).outcomes[0]
+def test_broken_resubmission_keeps_the_earlier_grade(
+    kernels: None, tiny_cohort: TinyCohort, tmp_path: Path
+) -> None:
+    course = tiny_cohort.copy(tmp_path / "course")
+    first = tiny_cohort.outcome("reference")
     assert first.status is Status.GRADED
 
-    cohort.write_submission(course, TINY_ASSIGNMENT, "carol", {TINY_NOTEBOOK: b""})
-    second = autograde_assignment(course, TINY_ASSIGNMENT, ["carol"]).outcomes[0]
+    cohort.write_submission(course, TINY_ASSIGNMENT, "reference", {TINY_NOTEBOOK: b""})
+    second = autograde_assignment(course, TINY_ASSIGNMENT, ["reference"]).outcomes[0]
 
     assert second.status is Status.REJECTED
     assert "is empty" in second.reason
     assert second.scores == first.scores
-    assert (course.autograded_dir(TINY_ASSIGNMENT, "carol") / f"{TINY_NOTEBOOK}.ipynb").is_file()
+    assert (
+        course.autograded_dir(TINY_ASSIGNMENT, "reference") / f"{TINY_NOTEBOOK}.ipynb"
+    ).is_file()
 
 
-def test_rerunning_autograde_gives_identical_scores(released_tiny_course: Course) -> None:
-    course = released_tiny_course
-    ref = reference_notebook(course)
-    for student_id, nb in {"dan": ref, "eve": edit_cell(ref, "add_answer", WRONG_ADD)}.items():
-        cohort.write_submission(course, TINY_ASSIGNMENT, student_id, {TINY_NOTEBOOK: nb})
+def test_rerunning_autograde_gives_identical_scores(
+    kernels: None, tiny_cohort: TinyCohort, tmp_path: Path
+) -> None:
+    course = tiny_cohort.copy(tmp_path / "course")
+    student_ids = ["reference", "wrong_add"]
+    first = [tiny_cohort.outcome(student_id) for student_id in student_ids]
 
-    first = autograde_assignment(course, TINY_ASSIGNMENT)
-    second = autograde_assignment(course, TINY_ASSIGNMENT)
+    second = autograde_assignment(course, TINY_ASSIGNMENT, student_ids)
 
-    assert [o.scores for o in first.outcomes] == [o.scores for o in second.outcomes]
-    assert first.all_graded
+    assert [o.scores for o in first] == [o.scores for o in second.outcomes]
+    assert all(o.status is Status.GRADED for o in first)
 
 
+@pytest.mark.slow  # releases and grades an assignment of two notebooks of its own: about 10 s
 def test_a_notebook_not_handed_in_scores_zero_and_the_others_are_graded(
     tiny_course_dir: Path,
 ) -> None:
@@ -218,7 +182,9 @@ def test_a_notebook_not_handed_in_scores_zero_and_the_others_are_graded(
     assert scores == {TINY_NOTEBOOK: sum(source_points(course).values()), "second": 0}
 
 
-def test_a_folder_without_notebooks_is_rejected(released_tiny_course: Course) -> None:
+def test_a_folder_without_notebooks_is_rejected(
+    kernels: None, released_tiny_course: Course
+) -> None:
     folder = cohort.write_submission(released_tiny_course, TINY_ASSIGNMENT, "empty_handed", {})
     (folder / "notes.txt").write_text("I will hand in tomorrow")
 

@@ -6,7 +6,7 @@ import datetime
 
 import nbformat
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, nbgrader_cell, read_notebook
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, nbgrader_cell, read_notebook
 from nbformat.v4 import new_notebook
 
 from coursekit.authoring import cohort

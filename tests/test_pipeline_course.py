@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK
 
 from coursekit.core.course import locate_course
 from coursekit.core.errors import CourseError

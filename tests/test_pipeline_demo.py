@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK
 
 from coursekit.cli.render import render_autograde
 from coursekit.core.course import Course
@@ -14,6 +14,7 @@ from coursekit.demo import DEMO_MARKER, prepare_demo_dir, run_demo
 from coursekit.grading.types import Status
 
 
+@pytest.mark.slow  # the demo grades a cohort of its own: about 30 s
 def test_demo_grades_its_cohort_as_designed(tiny_course: Course, tmp_path: Path) -> None:
     result = run_demo(tiny_course, tmp_path / "demo")
 
@@ -38,6 +39,7 @@ def test_demo_grades_its_cohort_as_designed(tiny_course: Course, tmp_path: Path)
     assert not (tiny_course.root / "submitted").exists(), "the demo must not touch the course"
 
 
+@pytest.mark.slow  # the demo grades a cohort of its own: about 20 s
 def test_demo_reference_leaves_written_answers_for_tas(tiny_course: Course, tmp_path: Path) -> None:
     """The reference student writes the model answers: they await a TA, the table says so."""
     result = run_demo(tiny_course, tmp_path / "demo")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, autograded_test_points, read_notebook
-from test_submissions import edit_cell, reference_notebook
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, autograded_test_points, read_notebook
+from helpers.notebooks import edit_cell, reference_notebook
 
 from coursekit.authoring import cohort
 from coursekit.core.course import Course
@@ -27,7 +27,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def test_export_has_one_row_per_student_and_notebook(
-    released_tiny_course: Course, tmp_path: Path
+    kernels: None, released_tiny_course: Course, tmp_path: Path
 ) -> None:
     course = released_tiny_course
     source = read_notebook(course.source_dir(TINY_ASSIGNMENT) / f"{TINY_NOTEBOOK}.ipynb")

@@ -2,93 +2,46 @@
 
 from __future__ import annotations
 
-import html.parser
 from pathlib import Path
 
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
-from test_submissions import edit_cell, reference_notebook
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK
+from helpers.feedback import hidden_test_lines, visible_text
+from helpers.graded_cohort import TinyCohort
 
-from coursekit.authoring import cohort
-from coursekit.core import cells
 from coursekit.core.course import Course
 from coursekit.core.errors import CourseError
-from coursekit.grading.autograde import autograde_assignment
+from coursekit.grading.types import Status
 from coursekit.reporting.feedback import generate_feedback
 from coursekit.reporting.types import FeedbackReport
 
-# Passes the visible test add(1, 2) == 3 and fails the hidden one: its traceback would quote it.
-HIDDEN_ONLY_WRONG_ADD = "def add(a, b):\n    return a + b if a < 10 else 0"
+
+@pytest.fixture(scope="module")
+def feedback_course(tiny_cohort: TinyCohort, tmp_path_factory: pytest.TempPathFactory) -> Course:
+    """A copy of the session's graded cohort for this module's feedback runs."""
+    return tiny_cohort.copy(tmp_path_factory.mktemp("feedback") / "course")
 
 
-class TextOf(html.parser.HTMLParser):
-    """The text a reader sees in an HTML page (no markup, styles or scripts)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        self.skipping += tag in ("style", "script")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.skipping -= tag in ("style", "script")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
-
-
-def visible_text(path: Path) -> str:
-    parser = TextOf()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return "".join(parser.parts)
-
-
-def hidden_test_lines(course: Course) -> list[str]:
-    """The code lines inside the source's hidden test regions."""
-    source = read_notebook(course.source_dir(TINY_ASSIGNMENT) / f"{TINY_NOTEBOOK}.ipynb")
-    return [
-        line.strip()
-        for cell in source.cells
-        for label, line in cells.label_lines(
-            cells.cell_source(cell), cells.BEGIN_HIDDEN_TESTS, cells.END_HIDDEN_TESTS
-        )
-        if label == "inside" and line.strip()
-    ]
-
-
-@pytest.fixture
-def feedback_report(released_tiny_course: Course) -> FeedbackReport:
-    course = released_tiny_course
-    ref = reference_notebook(course)
-    students = {
-        "reference": ref,
-        "hidden_fail": edit_cell(ref, "add_answer", HIDDEN_ONLY_WRONG_ADD),
-    }
-    for student_id, nb in students.items():
-        cohort.write_submission(course, TINY_ASSIGNMENT, student_id, {TINY_NOTEBOOK: nb})
-    cohort.write_submission(course, TINY_ASSIGNMENT, "broken", {TINY_NOTEBOOK: b"{"})
-    autograde_assignment(course, TINY_ASSIGNMENT)
-    return generate_feedback(course, TINY_ASSIGNMENT)
+@pytest.fixture(scope="module")
+def feedback_report(feedback_course: Course) -> FeedbackReport:
+    return generate_feedback(feedback_course, TINY_ASSIGNMENT)
 
 
 def test_feedback_written_for_each_autograded_student(
-    released_tiny_course, feedback_report
+    tiny_cohort: TinyCohort, feedback_course: Course, feedback_report: FeedbackReport
 ) -> None:
-    course = released_tiny_course
+    course = feedback_course
+    graded = [o.student_id for o in tiny_cohort.report.outcomes if o.status is Status.GRADED]
+    assert "hidden_fail" in graded and "not_json" not in graded
     assert feedback_report.ok
     assert {o.student_id: o.files for o in feedback_report.outcomes} == {
         sid: (str(course.feedback_dir(TINY_ASSIGNMENT, sid) / f"{TINY_NOTEBOOK}.html"),)
-        for sid in ("hidden_fail", "reference")
+        for sid in graded
     }
 
 
-def test_feedback_hides_hidden_tests_even_when_they_fail(
-    released_tiny_course, feedback_report
-) -> None:
-    secrets = hidden_test_lines(released_tiny_course)
+def test_feedback_hides_hidden_tests_even_when_they_fail(feedback_course, feedback_report) -> None:
+    secrets = hidden_test_lines(feedback_course)
     assert secrets, "the tiny notebook must have hidden tests for this test to mean anything"
     for outcome in feedback_report.outcomes:
         text = visible_text(Path(outcome.files[0]))
@@ -105,8 +58,8 @@ def test_failed_hidden_test_still_shows_its_message(feedback_report) -> None:
     assert "traceback hidden" in text
 
 
-def test_show_hidden_tests_shows_them_for_that_run_only(released_tiny_course, feedback_report):
-    course = released_tiny_course
+def test_show_hidden_tests_shows_them_for_that_run_only(feedback_course, feedback_report):
+    course = feedback_course
     secrets = hidden_test_lines(course)
     shown = generate_feedback(course, TINY_ASSIGNMENT, ["hidden_fail"], show_hidden_tests=True)
     text = visible_text(Path(shown.outcomes[0].files[0]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, nbgrader_cell, read_notebook
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, nbgrader_cell, read_notebook
 
 from coursekit.authoring.release import (
     BLANK_FAILS,
@@ -24,7 +24,7 @@ def checks_of(report: ReleaseReport) -> dict[str, tuple[bool | None, tuple[str, 
     return {check.name: (check.passed, check.findings) for check in proof.checks}
 
 
-def test_good_source_is_released_and_proven(released_tiny_course: Course) -> None:
+def test_good_source_is_released_and_proven(kernels: None, released_tiny_course: Course) -> None:
     report = release_assignment(released_tiny_course, TINY_ASSIGNMENT)
 
     assert report.ok
@@ -85,7 +85,7 @@ def add_defects(course: Course) -> None:
 
 
 @pytest.fixture
-def defective_report(released_tiny_course: Course) -> ReleaseReport:
+def defective_report(kernels: None, released_tiny_course: Course) -> ReleaseReport:
     add_defects(released_tiny_course)
     return release_assignment(released_tiny_course, TINY_ASSIGNMENT)
 

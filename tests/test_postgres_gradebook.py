@@ -17,9 +17,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, write_tiny_course
-from test_pipeline_autograde import WRONG_ADD, source_points
-from test_submissions import duplicate_cell, edit_cell, reference_notebook
+from helpers.cohorts import WRONG_ADD, source_points
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, write_tiny_course
+from helpers.notebooks import duplicate_cell, edit_cell, reference_notebook
 
 from coursekit.authoring import cohort
 from coursekit.core.course import Course, locate_course

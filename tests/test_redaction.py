@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import nbformat
-from conftest import nbgrader_cell
+from helpers.course import nbgrader_cell
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from coursekit.steps.redaction import HideHiddenTestTracebacks

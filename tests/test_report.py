@@ -7,15 +7,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK
-from report_cohort import TIMEOUT_S, GradedCohort
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK
+from helpers.report_cohort import TIMEOUT_S, GradedCohort
 
 from coursekit.cli import app as cli_app
 from coursekit.reporting.export import GRADED, NEEDS_MANUAL_GRADE
 from coursekit.reporting.report_html import write_report
 from coursekit.reporting.types import ReportFiles
 
-pytest_plugins = ["report_cohort"]
 pytestmark = pytest.mark.slow  # autogrades a cohort of eleven (about 40 s, once per session)
 
 

@@ -7,13 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
-from headless_chromium import chromium_path, headless_chromium
-from report_cohort import GradedCohort
+from helpers.course import REPO_ROOT
+from helpers.headless_chromium import chromium_path, headless_chromium
+from helpers.report_cohort import GradedCohort
 
 from coursekit.reporting.types import ReportFiles
 
-pytest_plugins = ["report_cohort"]
 pytestmark = pytest.mark.slow  # shares the graded cohort; starts a browser
 
 ARTEFACT = REPO_ROOT / "test-artifacts" / "report.png"  # git-ignored; CI may keep it

@@ -19,20 +19,18 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, tiny_source_notebook
-from jupyter_client.manager import KernelManager
-from nbformat.v4 import new_code_cell, new_notebook
-from test_warm_kernels import (  # noqa: F401 (fixtures)
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, tiny_source_notebook
+from helpers.warm_kernels import (
     LIGHT_IDLE_SECONDS,
     is_running,
-    light_kernel,
     logged_server_pids,
     stock_autograde_scores,
     wait_until_gone,
-    warm_dir,
     with_config,
     with_kernel,
 )
+from jupyter_client.manager import KernelManager
+from nbformat.v4 import new_code_cell, new_notebook
 
 from coursekit.authoring.cohort import fill_release, solution_answers, write_submission
 from coursekit.core.course import Course, locate_course
@@ -57,7 +55,7 @@ def submit(course: Course, student_id: str, answers: dict[str, str]) -> None:
 
 
 @pytest.fixture
-def course(released_tiny_course: Course, light_kernel: str) -> Course:  # noqa: F811
+def course(released_tiny_course: Course, light_kernel: str) -> Course:
     """The released tiny course graded in the light warm kernel; alice and bob submitted."""
     graded = with_kernel(released_tiny_course, light_kernel)
     for student_id in STUDENTS:
@@ -229,8 +227,8 @@ def test_a_kernel_cannot_kill_the_fork_server(course: Course) -> None:
 def test_sandboxed_kernels_grade_the_tiny_course_as_unconfined_stock_nbgrader(
     released_template: Path,
     tmp_path: Path,
-    light_kernel: str,  # noqa: F811
-    warm_dir: Path,  # noqa: F811
+    light_kernel: str,
+    warm_dir: Path,
 ) -> None:
     answers = {
         "reference": solution_answers(tiny_source_notebook()),
@@ -297,7 +295,7 @@ def test_the_graded_notebook_with_its_hidden_tests_is_not_in_the_kernels_folder(
 
 def test_the_channels_are_unix_sockets_in_a_folder_of_the_kernel_removed_after(
     course: Course,
-    light_kernel: str,  # noqa: F811
+    light_kernel: str,
 ) -> None:
     manager = start_kernel(course, light_kernel, "alice")
     client = manager.client()
@@ -319,8 +317,8 @@ def test_the_channels_are_unix_sockets_in_a_folder_of_the_kernel_removed_after(
 
 def test_running_out_of_memory_is_the_kernels_exit_reason(
     course: Course,
-    light_kernel: str,  # noqa: F811
-    warm_dir: Path,  # noqa: F811
+    light_kernel: str,
+    warm_dir: Path,
 ) -> None:
     small = with_config(course, "c.CourseKit.sandbox_memory_mb = 300")
     manager = start_kernel(small, light_kernel, "alice")
@@ -344,7 +342,7 @@ def test_running_out_of_memory_is_the_kernels_exit_reason(
 def test_a_cold_kernel_is_confined_by_the_launcher(
     course: Course,
     tmp_path: Path,
-    warm_dir: Path,  # noqa: F811
+    warm_dir: Path,
 ) -> None:
     # Into the light kernel's prefix, which JUPYTER_PATH names.
     spec = kernel_json(preload=[], idle_seconds=LIGHT_IDLE_SECONDS, fork=False)

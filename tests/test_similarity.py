@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from report_cohort import (
+from helpers.report_cohort import (
     ADD_LOOP,
     ADD_LOOP_RENAMED,
     ADD_OWN,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK
 
 from coursekit.authoring.summary import summarize_assignment
 from coursekit.authoring.types import GradedItem

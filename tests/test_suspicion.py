@@ -6,8 +6,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO_ROOT, TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
-from test_submissions import edit_cell, reference_notebook
+from helpers.course import REPO_ROOT, TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
+from helpers.notebooks import edit_cell, reference_notebook
 
 from coursekit.authoring import cohort
 from coursekit.calibration.variants import load_variant_set, variant_notebook, variant_notebook_ids

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import (
+from helpers.course import (
     REPO_ROOT,
     TINY_ASSIGNMENT,
     TINY_NOTEBOOK,
@@ -28,8 +28,8 @@ from conftest import (
     tiny_source_notebook,
     write_tiny_course,
 )
+from helpers.notebooks import edit_cell, reference_notebook
 from nbformat import NotebookNode
-from test_submissions import edit_cell, reference_notebook
 
 from coursekit.authoring import cohort
 from coursekit.cli.render import render_autograde

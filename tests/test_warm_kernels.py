@@ -13,22 +13,27 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
 import numpy as np
-import psutil
 import pytest
-from conftest import TINY_ASSIGNMENT, TINY_NOTEBOOK, tiny_source_notebook
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, tiny_source_notebook
+from helpers.warm_kernels import (
+    LIGHT_IDLE_SECONDS,
+    is_running,
+    logged_server_pids,
+    stock_autograde_scores,
+    wait_until_gone,
+    with_kernel,
+)
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager, start_new_kernel
 from jupyter_client.provisioning import KernelProvisionerFactory
@@ -47,62 +52,10 @@ from coursekit.core.course import Course, locate_course
 from coursekit.isolation.warm import COLD_KERNEL_NAME, KERNEL_NAME, PROVISIONER_NAME, client
 from coursekit.isolation.warm.confinement import policy_of
 from coursekit.isolation.warm.kernel_dir import make_kernel_dir, remove_kernel_dir, use_ipc_channels
-from coursekit.isolation.warm.kernelspec import install_kernelspec, kernel_json
 from coursekit.isolation.warm.provisioner import in_thread
 from coursekit.nbgrader import api as nbgrader_api
 
-LIGHT_KERNEL = "python3-warm-light"
-LIGHT_IDLE_SECONDS = 1.0
-SERVER_EXIT_SECONDS = 30.0  # idle time plus a loaded machine's slack
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def warm_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private server folder (short: a socket path has 107 characters at most)."""
-    folder = Path(tempfile.mkdtemp(prefix="cw-"))
-    monkeypatch.setenv(client.RUNTIME_DIR_VARIABLE, str(folder))
-    yield folder
-    client.release_leases()
-    for pid in logged_server_pids(folder):
-        assert wait_until_gone(pid), f"fork server {pid} still runs after its last lease"
-    assert not list(folder.glob("*.sock")), "a server left its socket behind"
-    shutil.rmtree(folder)
-
-
-@pytest.fixture
-def light_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warm_dir: Path) -> str:
-    """A warm kernelspec whose server preloads little (no TensorFlow): quick to start."""
-    prefix = tmp_path / "prefix"
-    # numpy.random and random: generators seeded at import, which every fork would copy.
-    spec = kernel_json(preload=["numpy.random", "random"], idle_seconds=LIGHT_IDLE_SECONDS)
-    install_kernelspec(prefix, LIGHT_KERNEL, spec)
-    monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
-    return LIGHT_KERNEL
-
-
-def logged_server_pids(folder: Path) -> list[int]:
-    """The pids of the servers that ever started in folder, from their logs."""
-    text = "".join(log.read_text() for log in folder.glob("*.log"))
-    return [int(pid) for pid in re.findall(r"^fork server (\d+) on", text, re.MULTILINE)]
-
-
-def wait_until_gone(pid: int, seconds: float = SERVER_EXIT_SECONDS) -> bool:
-    """Whether pid has exited (or is a zombie waiting for init) within seconds."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not is_running(pid):
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def is_running(pid: int) -> bool:
-    """Whether a process runs (a zombie, dead but not yet reaped, does not)."""
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def run_cells(kernel_name: str, cwd: Path, sources: Sequence[str], **options: object) -> list[str]:
@@ -344,30 +297,6 @@ def test_keras_state_of_one_student_does_not_reach_the_next(warm_dir: Path, tmp_
     second = run_cells(KERNEL_NAME, tmp_path, [PRINT_PROCESS, build])
     assert process_ids(first[0])[1] == process_ids(second[0])[1], "forked by one server"
     assert first[2] == second[1] == "['dense', 'dense_1'] float32\n"
-
-
-def with_config(course: Course, *lines: str) -> Course:
-    """The course, re-read after lines were appended to its nbgrader_config.py."""
-    config = course.root / "nbgrader_config.py"
-    config.write_text("\n".join([config.read_text(), *lines, ""]))
-    return locate_course(course.root)
-
-
-def with_kernel(course: Course, kernel_name: str) -> Course:
-    """The course, its config told to run every notebook in kernel_name."""
-    return with_config(course, f"c.Execute.kernel_name = {kernel_name!r}")
-
-
-def stock_autograde_scores(course: Course, assignment_id: str) -> dict[str, tuple]:
-    """Run stock `nbgrader autograde`; each student's notebook scores from the gradebook."""
-    subprocess.run(
-        [shutil.which("nbgrader") or "nbgrader", "autograde", assignment_id],
-        cwd=course.root, check=True, capture_output=True, timeout=900,
-    )  # fmt: skip
-    return {
-        student_id: nbgrader_api.read_scores(course, assignment_id, student_id)
-        for student_id in course.submitted_student_ids(assignment_id)
-    }
 
 
 @pytest.mark.slow

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from conftest import autograded_test_points, nbgrader_cell, python_notebook
 from nbformat import NotebookNode
 from nbformat.v4 import new_markdown_cell
 
@@ -21,8 +20,9 @@ from coursekit.core import cells
 from coursekit.core.course import Course, locate_course
 from coursekit.core.types import StudentInfo
 from coursekit.nbgrader import api as nbgrader_api
+from helpers.course import autograded_test_points, nbgrader_cell, python_notebook
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "adv"
 NOTEBOOK = "adv"  # where every attack but the Keras one acts
 KERAS_NOTEBOOK = "model"  # one Keras test, handed in by every student
@@ -33,7 +33,7 @@ HONEST = {"honest_full": frozenset(), "honest_partial": frozenset({"scale_multip
 CELL_TIMEOUT_S = 10
 CONFIG_OVERRIDES = f"""
 
-# --- adversarial suite (tests/adversarial_course.py): the repo's config, and only this changed
+# --- adversarial suite (tests/helpers/adversarial_course.py): the repo's config, this changed
 c.Execute.timeout = {CELL_TIMEOUT_S}
 """
 # honest_partial's answer: right length, wrong values, so only the hidden part of its test fails.

@@ -15,19 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from adversarial_course import (
-    ASSIGNMENT,
-    HONEST,
-    NOTEBOOK,
-    Attack,
-    Context,
-    source_points,
-)
 
 from coursekit.core.course import Course
 from coursekit.nbgrader import api as nbgrader_api
 from coursekit.reporting.feedback import generate_feedback
 from coursekit.reporting.report import build_report
+from helpers.adversarial_course import ASSIGNMENT, HONEST, NOTEBOOK, Attack, Context, source_points
 
 MB = 2**20
 # Where each secret must not turn up. The hidden tests are legitimately in the autograded

@@ -1,7 +1,7 @@
 """A pytest plugin: one really graded tiny cohort for the report and LMS export tests.
 
-Test modules load it with `pytest_plugins = ["report_cohort"]`, so the session-scoped
-fixtures below are built once however many modules use them. Every student is designed for one
+tests/conftest.py loads it with `pytest_plugins`, so the session-scoped fixtures below are
+built once however many modules use them. Every student is designed for one
 thing the report must show; what each should score is derived from the notebook's points.
 The test modules import its names before pytest loads it as a plugin, so it opts out of assertion
 rewriting (it asserts nothing): PYTEST_DONT_REWRITE.
@@ -15,15 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import (
-    TINY_ASSIGNMENT,
-    TINY_NOTEBOOK,
-    autograded_test_points,
-    read_notebook,
-    write_tiny_course,
-)
 from nbgrader.api import Gradebook
-from test_submissions import edit_cell, reference_notebook
 
 from coursekit.authoring import cohort
 from coursekit.core.course import Course, locate_course
@@ -32,6 +24,14 @@ from coursekit.nbgrader import api as nbgrader_api
 from coursekit.reporting.feedback import generate_feedback
 from coursekit.reporting.report_html import write_report
 from coursekit.reporting.types import FlagKind, ReportFiles
+from helpers.course import (
+    TINY_ASSIGNMENT,
+    TINY_NOTEBOOK,
+    autograded_test_points,
+    read_notebook,
+    write_tiny_course,
+)
+from helpers.notebooks import edit_cell, reference_notebook
 
 # Per cell: ample for the tiny cells on a loaded machine; the sleeping answer would take 60 s.
 TIMEOUT_S = 5

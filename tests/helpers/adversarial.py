@@ -9,8 +9,9 @@ every attack as a student plus two honest students, runs the real `course autogr
 once (the repo's own nbgrader_config.py with a short cell timeout), then checks each attack's
 expectation and the honest students' exact grades, derived from the notebook's points.
 
-Run it alone: `python tests/adversarial.py [--keep DIR]` prints every attack's verdict and ends
-with "N attacks, N contained, 0 grades lost". tests/test_adversarial.py runs it under pytest.
+Run it alone: `python tests/helpers/adversarial.py [--keep DIR]` prints every attack's verdict
+and ends with "N attacks, N contained, 0 grades lost". tests/test_adversarial.py runs it under
+pytest.
 """
 
 from __future__ import annotations
@@ -31,8 +32,17 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from adversarial_checks import Evidence, check_attack, check_honest, leftover_processes
-from adversarial_course import (
+
+if not __package__:  # run as `python tests/helpers/adversarial.py`: helpers/ is in tests/
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from helpers.adversarial_checks import (  # noqa: E402
+    Evidence,
+    check_attack,
+    check_honest,
+    leftover_processes,
+)
+from helpers.adversarial_course import (  # noqa: E402
     ASSIGNMENT,
     HONEST,
     Attack,
@@ -42,8 +52,8 @@ from adversarial_course import (
     suite_config,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-ATTACKS_DIR = Path(__file__).resolve().parent / "attacks"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ATTACKS_DIR = Path(__file__).resolve().parents[1] / "attacks"
 # The whole cohort's grading, endless cells included, ends far sooner on the 2-core machine;
 # past this the grader itself is stuck, which is a failure of every attack still waiting.
 AUTOGRADE_LIMIT_S = 1500
@@ -190,14 +200,15 @@ def autograde_cohort(course_root: Path, context: Context) -> tuple[dict[str, Any
 def tapped_autograde(course_root: str, report_file: str) -> int:
     """`course autograde ASSIGNMENT` as the CLI runs it, its report also saved as JSON."""
     from coursekit.cli import app as cli_app
+    from coursekit.cli import grading as grading_verbs  # `course autograde` renders with its own
 
-    render = cli_app.render_autograde
+    render = grading_verbs.render_autograde
 
     def render_and_save(report: Any) -> str:
         Path(report_file).write_text(json.dumps(dataclasses.asdict(report), default=str))
         return render(report)
 
-    cli_app.render_autograde = render_and_save
+    grading_verbs.render_autograde = render_and_save
     return cli_app.main(["--course-dir", course_root, "--quiet", "autograde", ASSIGNMENT])
 
 

@@ -1,0 +1,1 @@
+"""See sitecustomize.py: the folder goes on PYTHONPATH of the no-kernel layer's commands."""
