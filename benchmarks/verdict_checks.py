@@ -1,6 +1,6 @@
 """What the verdict checks change for honest students: grades, flags and grading time.
 
-Every answer variant of lecture 1 (tests/variants: correct ones and wrong ones, none of them an
+Every answer variant of lecture 1 (in calibration/: correct ones and wrong ones, none of them an
 attack) is handed in by its own student and autograded twice in the same run: with the
 course's autograde steps, and with the verdict checks taken out (stock nbgrader's verdicts).
 Prints the cell scores that differ between the two (expected: none), the students flagged
@@ -58,7 +58,7 @@ def make_course(root: Path, with_checks: bool) -> Course:
 
 def hand_in_variants(course: Course, correct_only: bool) -> dict[str, tuple[str, bool, float]]:
     """student_id -> (notebook_id, correct, full marks) for one student per variant."""
-    folder = REPO_ROOT / "tests" / "variants"
+    folder = REPO_ROOT / "calibration" / ASSIGNMENT / "variants"
     students = {}
     for notebook_id in variant_notebook_ids(folder):
         variants = load_variant_set(folder, notebook_id)

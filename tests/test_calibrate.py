@@ -10,24 +10,33 @@ import nbformat
 import pytest
 from helpers.course import REPO_ROOT, TINY_ASSIGNMENT, nbgrader_cell, python_notebook
 
-from coursekit.calibration.calibrate import calibrate_assignment, calibration_script
+from coursekit.calibration.calibrate import calibrate_assignment
 from coursekit.calibration.markdown import render_calibration
+from coursekit.calibration.specs import spec_notebook_ids, spec_path
 from coursekit.calibration.tolerances import calibration_row, tolerance_names
 from coursekit.calibration.types import CalibrationReport, NotebookCalibration, VariantOutcome
+from coursekit.calibration.variants import import_file
 from coursekit.cli import app as cli_app
 from coursekit.core.course import Course, locate_course
 
 NOTEBOOK = "approx"
+LECTURE_SPECS = REPO_ROOT / "calibration" / "lecture1"
 
-SCRIPT = """
-from coursekit.calibration.tolerances import calibration_row
+# A spec measures one tolerance of the approx notebook: `worst` on every run.
+SPEC = """
+from coursekit.calibration.types import Measured
 
 DEFAULT_SEEDS = 30
 
 
-def calibrate(seeds):
-    values = [{worst}] * seeds
-    return [calibration_row("approx", "root_is_sqrt", "SQRT_TOL", 1e-9, "abs(root - sqrt)", values)]
+def measure(run):
+    values = [{worst}] * run.seeds
+    mistake = run.mistake("square", "root_is_sqrt", "SQRT_TOL", "abs(root - sqrt)", [0.5] * 2)
+    return Measured(
+        (run.row("root_is_sqrt", "SQRT_TOL", "abs(root - sqrt)", values, {{"square": [0.5]}}),),
+        (mistake,),
+        ("a note for people",),
+    )
 """
 
 VARIANTS = """
@@ -79,17 +88,18 @@ def approx_notebook() -> nbformat.NotebookNode:
 
 @pytest.fixture
 def approx_course(tiny_course_dir: Path) -> Course:
-    """The tiny course with the approx notebook, its variants, and a script covering SQRT_TOL."""
+    """The tiny course with the approx notebook, its variants, and a spec covering SQRT_TOL."""
     nbformat.write(approx_notebook(), tiny_course_dir / "source" / TINY_ASSIGNMENT / "approx.ipynb")
-    (tiny_course_dir / "benchmarks").mkdir()
-    write_script(tiny_course_dir, worst=2.5e-10)
-    (tiny_course_dir / "tests" / "variants").mkdir(parents=True)
-    (tiny_course_dir / "tests" / "variants" / "approx.py").write_text(VARIANTS)
+    variants = spec_file(tiny_course_dir).parent / "variants"
+    variants.mkdir(parents=True)
+    spec_file(tiny_course_dir).write_text(SPEC.format(worst=2.5e-10))
+    (variants / "approx.py").write_text(VARIANTS)
     return locate_course(tiny_course_dir)
 
 
-def write_script(root: Path, worst: float) -> None:
-    (root / "benchmarks" / "calibrate_approx.py").write_text(SCRIPT.format(worst=worst))
+def spec_file(root: Path) -> Path:
+    """Where the course keeps the approx notebook's calibration spec."""
+    return root / "calibration" / TINY_ASSIGNMENT / "approx.py"
 
 
 def test_tolerances_are_read_from_autograded_tests_even_indented() -> None:
@@ -120,7 +130,7 @@ def test_a_tolerance_without_a_calibration_row_fails_loudly(
 def test_a_notebook_with_tolerances_and_no_script_has_them_all_uncovered(
     approx_course: Course,
 ) -> None:
-    (approx_course.root / "benchmarks" / "calibrate_approx.py").unlink()
+    spec_file(approx_course.root).unlink()
     report = calibrate_assignment(approx_course, TINY_ASSIGNMENT, 3, NOTEBOOK, variants=False)
     assert report.notebooks[0].script is None
     assert set(report.notebooks[0].uncovered) == {
@@ -134,7 +144,7 @@ def test_a_margin_below_one_is_a_false_fail() -> None:
     outside = calibration_row("nb", "t", "A_TOL", 1e-6, "error", [1e-8, 2e-6])
     assert inside.ok and inside.margin == pytest.approx(2)
     assert not outside.ok and outside.margin == pytest.approx(0.5)
-    notebook = NotebookCalibration("nb", "benchmarks/calibrate_nb.py", 2, (outside,), (), (), 1.0)
+    notebook = NotebookCalibration("nb", "calibration/ps1/nb.py", 2, (outside,), (), (), 1.0)
     report = CalibrationReport("ps1", (notebook,))
     assert not report.ok
     assert "FALSE FAIL" in render_calibration(report)
@@ -156,7 +166,7 @@ def test_the_renderer_shows_distribution_tolerance_margin_and_variants() -> None
         VariantOutcome("nb", "two_epochs", False, frozenset({"fit_ok"}), frozenset(), 5, 5),
     )
     notebook = NotebookCalibration(
-        "nb", "benchmarks/calibrate_nb.py", 30, (row, exact), (), variants, 12.0
+        "nb", "calibration/ps1/nb.py", 30, (row, exact), (), variants, 12.0
     )
     text = render_calibration(CalibrationReport("ps1", (notebook,)))
 
@@ -172,7 +182,7 @@ def test_the_renderer_shows_distribution_tolerance_margin_and_variants() -> None
 def test_variants_run_in_kernels_and_each_is_checked_against_its_claim(
     approx_course: Course,
 ) -> None:
-    (approx_course.root / "benchmarks" / "calibrate_approx.py").unlink()
+    spec_file(approx_course.root).unlink()
     report = calibrate_assignment(approx_course, TINY_ASSIGNMENT, 3, NOTEBOOK)
     outcomes = {outcome.name: outcome for outcome in report.notebooks[0].variants}
 
@@ -184,27 +194,52 @@ def test_variants_run_in_kernels_and_each_is_checked_against_its_claim(
     assert not outcomes["claims_a_loss_it_does_not_cause"].as_expected
 
 
-def test_a_script_is_found_by_notebook_id_or_the_longest_prefix(approx_course: Course) -> None:
-    benchmarks = approx_course.root / "benchmarks"
-    assert calibration_script(approx_course, "approx") == benchmarks / "calibrate_approx.py"
-    (benchmarks / "calibrate_exercise_1.py").write_text("")
-    (benchmarks / "calibrate_exercise_1_2.py").write_text("")
-    found = calibration_script(approx_course, "exercise_1_2_linear_regression")
-    assert found == benchmarks / "calibrate_exercise_1_2.py"
-    assert calibration_script(approx_course, "other") is None
+def test_a_spec_is_found_by_assignment_and_notebook_id(approx_course: Course) -> None:
+    root = approx_course.root
+    assert spec_path(root, TINY_ASSIGNMENT, "approx") == spec_file(root)
+    assert spec_path(root, TINY_ASSIGNMENT, "other") is None
+    assert spec_path(root, "lecture9", "approx") is None
+    assert spec_notebook_ids(root, TINY_ASSIGNMENT) == ["approx"]  # variants/ is not a spec
 
 
-def test_every_course_script_exposes_calibrate_with_at_least_30_seeds_by_default() -> None:
-    for path in sorted((REPO_ROOT / "benchmarks").glob("calibrate_*.py")):
+def test_every_course_spec_defines_measure_with_at_least_30_seeds_by_default() -> None:
+    paths = sorted(LECTURE_SPECS.glob("*.py"))
+    assert paths, "no calibration spec in calibration/lecture1"
+    for path in paths:
         tree = ast.parse(path.read_text())
         functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
-        assert {"calibrate", "main"} <= functions, path.name
+        assert "measure" in functions, path.name
         (default,) = [
             node.value.value
             for node in tree.body
             if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "DEFAULT_SEEDS"
         ]
         assert default >= 30, path.name
+
+
+def test_every_lecture_notebook_with_a_tolerance_has_a_spec() -> None:
+    with_tolerances = sorted(
+        path.stem
+        for path in (REPO_ROOT / "source" / "lecture1").glob("*.ipynb")
+        if tolerance_names(nbformat.read(path, as_version=4))
+    )
+    assert with_tolerances == spec_notebook_ids(REPO_ROOT, "lecture1")
+
+
+def test_the_script_prints_rows_mistakes_and_notes_and_fails_on_an_uncovered_tolerance(
+    approx_course: Course, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = import_file(REPO_ROOT / "benchmarks" / "calibrate.py", "calibrate_script_under_test")
+    argv = [TINY_ASSIGNMENT, NOTEBOOK, "--seeds", "3", "--course-dir", str(approx_course.root)]
+
+    assert script.main(argv) == 1  # ROUND_TOL: no row measures it
+    out = capsys.readouterr().out
+    assert f"## approx (`calibration/{TINY_ASSIGNMENT}/approx.py`, 3 seeds," in out
+    assert "| root_is_sqrt | `SQRT_TOL = 1e-09` | abs(root - sqrt) | 3 |" in out
+    assert "| 4x | 0.5 (square) | ok |" in out
+    assert "| square | root_is_sqrt | `SQRT_TOL` | abs(root - sqrt) | 2 | 0.5 | 0.5 | 2/2 |" in out
+    assert "- a note for people" in out
+    assert "UNCOVERED" in out and "root_of_square: ROUND_TOL" in out
 
 
 def test_calibrate_runs_a_real_notebook_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:

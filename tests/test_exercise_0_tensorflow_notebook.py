@@ -53,4 +53,4 @@ def test_calibration_report_shows_every_tolerance_with_its_current_value() -> No
     }
     assert len(tolerances) == 7
     missing = [name for name, value in tolerances.items() if f"`{name} = {value:g}`" not in report]
-    assert missing == [], "rerun benchmarks/calibrate_exercise_0_tensorflow.py into docs/"
+    assert missing == [], "rerun benchmarks/calibrate.py lecture1 exercise_0_tensorflow into docs/"
