@@ -180,7 +180,7 @@ def test_the_renderer_shows_distribution_tolerance_margin_and_variants() -> None
 
 
 def test_variants_run_in_kernels_and_each_is_checked_against_its_claim(
-    approx_course: Course,
+    approx_course: Course, kernels: None
 ) -> None:
     spec_file(approx_course.root).unlink()
     report = calibrate_assignment(approx_course, TINY_ASSIGNMENT, 3, NOTEBOOK)
