@@ -37,7 +37,7 @@ def add_calibrate_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="K",
-        help="seeds per calibration script (default: each script's own, at least 30)",
+        help="seeds per notebook's calibration (default: each spec's own, at least 30)",
     )
     parser.add_argument(
         "--notebook", dest="notebook_id", metavar="ID", default=None, help="only this notebook"
