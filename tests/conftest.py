@@ -63,7 +63,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 @pytest.fixture(scope="session")
 def kernels() -> Iterator[None]:
-    """Says the test starts Jupyter kernels; at the end, stops any kernel a test left running."""
+    """Says the test starts Jupyter kernels; at the end, kills the cold kernels
+    (`python -m ipykernel_launcher`) still running under this session."""
     yield
     for process in psutil.Process().children(recursive=True):
         try:
