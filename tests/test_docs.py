@@ -17,6 +17,11 @@ INLINE_CODE = re.compile(r"`[^`\n]*`")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)  # https:, mailto:, ...
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+# A file or folder of this repository named in inline code: `src/coursekit/steps/verdicts.py`.
+REPO_PATH = re.compile(
+    r"(?<!\S)((?:src|tests|benchmarks|calibration|tools|source|release|\.ci)/\S*)"
+)
+PLACEHOLDER = re.compile(r"[<>*{}]|\.\.\.")  # `tests/variants/<notebook>.py` names no one file
 
 
 def first_fenced_block(text: str) -> str:
@@ -59,6 +64,15 @@ def broken_links(page: Path) -> list[str]:
     return broken
 
 
+def missing_repo_paths(page: Path) -> list[str]:
+    """Each repository path a page names in inline code that does not exist (placeholders aside)."""
+    spans = INLINE_CODE.findall(FENCE.sub("", page.read_text()))
+    named = [path.rstrip(".,;:)") for span in spans for path in REPO_PATH.findall(span.strip("`"))]
+    return [
+        path for path in named if not PLACEHOLDER.search(path) and not (REPO_ROOT / path).exists()
+    ]
+
+
 def test_readme_has_at_most_200_lines() -> None:
     """README.md is short enough to read at once; the details live in docs/."""
     lines = README.read_text().splitlines()
@@ -91,6 +105,29 @@ def test_readme_links_every_docs_page() -> None:
 def test_relative_links_point_to_existing_files(page: Path) -> None:
     """A relative link in the README or a docs page names a file (and heading) that exists."""
     assert broken_links(page) == [], f"broken links in {page.relative_to(REPO_ROOT)}"
+
+
+# The per-notebook calibration reports are records of one run: they name the scripts of that day.
+PATH_CHECKED_PAGES = [
+    README,
+    *(page for page in DOC_PAGES if not page.name.startswith("calibration_")),
+]
+
+
+@pytest.mark.parametrize("page", PATH_CHECKED_PAGES, ids=lambda page: page.name)
+def test_named_repository_paths_exist(page: Path) -> None:
+    """A file or folder the README or a user's docs page names (`src/...`, `tests/...`) exists."""
+    assert missing_repo_paths(page) == [], f"paths in {page.relative_to(REPO_ROOT)} that moved"
+
+
+def test_missing_repo_paths_skips_placeholders(tmp_path: Path) -> None:
+    """The path check reports a path that is not there, and not a pattern or one that is."""
+    page = tmp_path / "page.md"
+    page.write_text(
+        "`tests/test_docs.py` `tests/variants/<notebook>.py` `src/no_such_module.py` and\n"
+        "`python tests/gone.py --flag` but not src/outside_code.py\n"
+    )
+    assert missing_repo_paths(page) == ["src/no_such_module.py", "tests/gone.py"]
 
 
 def test_broken_links_finds_a_missing_file_and_a_missing_heading(tmp_path: Path) -> None:
