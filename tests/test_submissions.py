@@ -75,10 +75,6 @@ FATAL_CASES: dict[str, tuple[Breaker, list[str]]] = {
         },
         ["not a valid notebook", "cells/0"],
     ),
-    "duplicated_grade_id": (
-        lambda ref: {TINY_NOTEBOOK: duplicate_cell(ref, "add_is_sum")},
-        ["add_is_sum", "more than once"],
-    ),
     "nbgrader_metadata_stripped": (
         lambda ref: {TINY_NOTEBOOK: strip_nbgrader_metadata(ref)},
         ["no cell carries nbgrader metadata", "fresh copy of the release"],
@@ -96,6 +92,11 @@ WARNING_CASES: dict[str, tuple[Breaker, list[str]]] = {
     "test_edited": (
         lambda ref: {TINY_NOTEBOOK: edit_cell(ref, "square_is_power", "pass")},
         ["locked cells edited", "square_is_power", "restores"],
+    ),
+    # Graded as course autograde resolves the copy: tests/test_duplicated_cells.py.
+    "duplicated_grade_id": (
+        lambda ref: {TINY_NOTEBOOK: duplicate_cell(ref, "add_is_sum")},
+        ["add_is_sum", "cells 4 and 8", "graded once"],
     ),
 }
 

@@ -23,6 +23,7 @@ from coursekit.intake.types import Severity
 from coursekit.isolation.canary import require_canary
 from coursekit.nbgrader import answer_fingerprints
 from coursekit.nbgrader import api as nbgrader_api
+from coursekit.steps.duplicated_cells import resolving_duplicated_cells
 from coursekit.steps.execution import read_student_crashes
 
 # Told after each student: (students done, students in all, that student's outcome).
@@ -169,7 +170,7 @@ def autograde_student(
     try:
         # Journaled: a grading cut off is undone by the next run; a full disk undoes it at once.
         with inflight.grading(course, assignment_id, student_id):
-            run_autograde(course, assignment_id, student_id, force)
+            run_autograde(resolving_copies(course, assignment_id), assignment_id, student_id, force)
     except NbgraderError as error:
         return StudentOutcome(
             assignment_id,
@@ -188,6 +189,14 @@ def autograde_student(
         scores=nbgrader_api.read_scores(course, assignment_id, student_id),
         crashes=read_student_crashes(course, assignment_id, student_id),
     )
+
+
+def resolving_copies(course: Course, assignment_id: str) -> Course:
+    """The course whose autograde first resolves copied cells (steps/duplicated_cells.py)."""
+    # This run's copy of the config only, as for the feedback's hidden tests: a notebook
+    # without copied cells passes the step unchanged, and stock `nbgrader autograde` is as it was.
+    config = resolving_duplicated_cells(course.config, course.release_dir(assignment_id))
+    return dataclasses.replace(course, config=config)
 
 
 def run_autograde(course: Course, assignment_id: str, student_id: str, force: bool) -> None:

@@ -18,6 +18,12 @@ from coursekit.core import cells
 from coursekit.core.course import Course
 from coursekit.core.errors import CourseError
 from coursekit.intake.types import Severity, SubmissionProblem
+from coursekit.steps.duplicated_cells import (
+    describe_duplicated_cells,
+    find_duplicated_cells,
+    resolve_duplicated_cells,
+    source_as_python_reads_it,
+)
 
 # What nbgrader 0.9.6 does with each kind of tampering, measured with real autograde runs:
 #   a deleted grade cell    -> with OverwriteCells.add_missing_cells (on in this course's
@@ -26,9 +32,10 @@ from coursekit.intake.types import Severity, SubmissionProblem
 #                              flagged needs_manual_grade.)
 #   an edited test/locked cell, changed points, changed cell type
 #                           -> restored from the gradebook before execution: a warning.
-#   a duplicated grade_id   -> the whole student fails with a misleading "old metadata format"
-#                              error (jupyter/nbgrader#1083) and the autograded folder is deleted:
-#                              fatal, so we reject before nbgrader touches the previous grade.
+#   a duplicated grade_id   -> the whole student fails (KeyError 'grade_id' in OverwriteCells,
+#                              or "old metadata format", jupyter/nbgrader#1083) and the autograded
+#                              folder is deleted. `course autograde` resolves the copies first
+#                              (coursekit.steps.duplicated_cells): graded, with a warning.
 #   grade/solution flag flipped on a grade cell, or an unknown grade_id
 #                           -> the whole student fails ("Inconsistent checksums", "does not
 #                              have a grade_id"): fatal for the same reason.
@@ -200,10 +207,14 @@ def compare_with_release(
             )
         ]
 
-    counts = Counter(cells.grade_id(c) for c in tagged)
-    duplicated = sorted(gid for gid, n in counts.items() if n > 1)
+    # Copied cells are graded as `course autograde` resolves them: the checks below see the
+    # notebook nbgrader will see, one cell per grade_id.
+    duplicated = find_duplicated_cells(submitted, release_nb)
     if duplicated:
-        problems.append(fatal(notebook_id, duplicated_reason(submitted, duplicated)))
+        problems.append(warning(notebook_id, describe_duplicated_cells(duplicated)))
+        submitted = resolve_duplicated_cells(submitted, duplicated)
+        tagged = [c for c in submitted.cells if cells.grade_id(c) is not None]
+    counts = Counter(cells.grade_id(c) for c in tagged)
     unknown = sorted(set(counts) - set(released))
     if unknown:
         problems.append(
@@ -233,25 +244,6 @@ def compare_with_release(
         )
     problems.extend(changes_nbgrader_repairs(notebook_id, by_id, released))
     return problems
-
-
-def duplicated_reason(submitted: NotebookNode, duplicated: list[str]) -> str:
-    """Which grade_ids appear more than once and at which cell positions."""
-    places = []
-    for gid in duplicated:
-        positions = [str(i + 1) for i, c in enumerate(submitted.cells) if cells.grade_id(c) == gid]
-        places.append(f"{gid} (cells {', '.join(positions)})")
-    return (
-        f"grade_ids appear more than once: {'; '.join(places)}: a copied cell. nbgrader 0.9.6 "
-        "cannot grade this (jupyter/nbgrader#1083); delete the extra copies and re-run"
-    )
-
-
-def source_as_python_reads_it(cell: Mapping[str, Any]) -> str:
-    """A cell's source with every line end ("\\r\\n", "\\r") as "\\n", the way Python reads it."""
-    # VS Code on Windows saves every cell it touched with "\\r\\n" (microsoft/vscode-jupyter#4576):
-    # a test cell that differs only so is not edited.
-    return cells.cell_source(cell).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def changes_nbgrader_repairs(
