@@ -22,7 +22,7 @@ from coursekit.core.types import NotebookScore
 from coursekit.grading.autograde import autograde_assignment
 from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
 from coursekit.reporting.feedback import generate_feedback
-from coursekit.steps.duplicated_cells import find_duplicated_cells
+from coursekit.steps.duplicated_cells import find_duplicated_cells, resolve_duplicated_cells
 
 # The tiny notebook's cells: 1 title, 2 setup, 3 add_answer, 4 add_is_sum, 5 square_answer,
 # 6 square_is_power, 7 why_commutative.
@@ -251,3 +251,34 @@ def test_an_unanswered_copy_is_not_the_answer(released_tiny_course: Course) -> N
         nb = paste(partial(course), "square_answer", at, stub)
         (found,) = find_duplicated_cells(nb, read_release(course))
         assert found.graded == expected, (at, found)
+
+
+def test_copies_lose_their_grade_id_and_instructor_copies_their_code(
+    released_tiny_course: Course,
+) -> None:
+    course = released_tiny_course
+    # setup pasted below itself (cells 2, 3); square_answer pasted below itself (cells 6, 7).
+    nb = paste(paste(partial(course), "setup", 2), "square_answer", 6)
+    before = copy.deepcopy(nb)
+    found = find_duplicated_cells(nb, read_release(course))
+    assert [(d.grade_id, d.kind, d.positions, d.graded) for d in found] == [
+        ("setup", "read-only cell", (2, 3), 3),
+        ("square_answer", "answer", (6, 7), 7),
+    ]
+
+    resolved = resolve_duplicated_cells(nb, found)
+
+    assert nb == before, "the notebook handed in is not changed in place"
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in resolved.cells if "nbgrader" in c.metadata]
+    assert len(ids) == len(set(ids)) == 6  # setup, two answers, two tests, the written answer
+    setup_copy, answer_copy = resolved.cells[1], resolved.cells[5]
+    assert "nbgrader" not in setup_copy.metadata and "nbgrader" not in answer_copy.metadata
+    assert setup_copy.source == (
+        "# Not graded: a copy of the read-only cell setup, which was used once, with the "
+        "instructor's version, at cell 3. This copy was not run.\n# import math"
+    )
+    answer = cell_by_id(nb, "square_answer").source
+    assert answer_copy.source == (
+        f"{answer}\n# Not graded: a copy of the answer cell square_answer; cell 7 is graded "
+        "as the answer. This copy ran as plain code."
+    )

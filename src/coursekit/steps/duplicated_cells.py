@@ -73,6 +73,11 @@ class DuplicatedCell:
         """Whether the cell is the instructor's (restored by nbgrader), not the student's."""
         return self.kind in ("test", "read-only cell")
 
+    @property
+    def used(self) -> str:
+        """What became of the instructor's cell: a test is graded, a read-only cell used."""
+        return "graded" if self.kind == "test" else "used"
+
 
 def source_as_python_reads_it(cell: Mapping[str, Any]) -> str:
     """A cell's source with every line end ("\\r\\n", "\\r") as "\\n", the way Python reads it."""
@@ -184,7 +189,7 @@ def describe_duplicated_cells(found: Sequence[DuplicatedCell]) -> str:
                     " (edited)" if dup.edited == dup.extras else f" ({numbers(dup.edited)} edited)"
                 )
             how = (
-                f"the instructor's version graded once, at cell {dup.graded}; "
+                f"the instructor's version {dup.used} once, at cell {dup.graded}; "
                 f"the {'copies' if len(dup.extras) > 1 else 'copy'} at {extras}{edited} not run"
             )
         elif dup.kind == "answer":
@@ -205,8 +210,8 @@ def copy_note(dup: DuplicatedCell) -> str:
     """The sentence an extra copy carries into the graded notebook and the feedback."""
     if dup.instructors:
         return (
-            f"Not graded: a copy of the {dup.kind} {dup.grade_id}, which was graded once, with "
-            f"the instructor's version, at cell {dup.graded}. This copy was not run."
+            f"Not graded: a copy of the {dup.kind} {dup.grade_id}, which was {dup.used} once, "
+            f"with the instructor's version, at cell {dup.graded}. This copy was not run."
         )
     if dup.kind == "answer":
         return (
@@ -249,7 +254,8 @@ class ResolveDuplicatedCells(NbGraderPreprocessor):
 
     release_folder = Unicode(
         "",
-        help="The folder of the assignment's release notebooks (set by `course autograde`).",
+        help="The folder of the assignment's release notebooks; {assignment_id} is replaced "
+        "(`course autograde` sets it for each run).",
     ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: Any) -> tuple[NotebookNode, Any]:
@@ -257,8 +263,11 @@ class ResolveDuplicatedCells(NbGraderPreprocessor):
         ids = [cells.grade_id(c) for c in nb.cells if cells.grade_id(c) is not None]
         if len(ids) == len(set(ids)):
             return nb, resources
-        notebook_id = resources["nbgrader"]["notebook"]
-        release_nb = nbformat.read(Path(self.release_folder) / f"{notebook_id}.ipynb", 4)
+        if not self.release_folder:
+            raise ValueError("ResolveDuplicatedCells.release_folder is not set")
+        names = resources["nbgrader"]
+        folder = Path(self.release_folder.replace("{assignment_id}", names["assignment"]))
+        release_nb = nbformat.read(folder / f"{names['notebook']}.ipynb", 4)
         found = find_duplicated_cells(nb, release_nb)
         if found:
             self.log.warning("%s", describe_duplicated_cells(found))
