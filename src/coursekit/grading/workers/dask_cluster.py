@@ -8,10 +8,12 @@ locks are unreliable on network filesystems). docs/scale_out.md shows how to sta
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from coursekit.core.errors import CourseError
+from coursekit.grading import runlock
 from coursekit.grading.workers import ExecutorLifecycle, ExecutorSpec, available_cores
 
 Job = TypeVar("Job")
@@ -51,6 +53,10 @@ class DaskExecutor(ExecutorLifecycle):
             dashboard_address=None,
         )
         self._client = Client(self._cluster)
+        # Its nanny processes (each starts one worker process) watch this process and end
+        # with it (distributed's AsyncProcess keeps a pipe to its parent open); named in
+        # the lock file, a refused run can tell which to stop.
+        runlock.record_processes(process.pid for process in multiprocessing.active_children())
 
     def stop(self, interrupted: bool) -> None:
         """Disconnect; an embedded cluster is shut down, an external one keeps running."""

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from coursekit.grading import runlock
 from coursekit.grading.workers import ExecutorLifecycle, ExecutorSpec, available_cores
+from coursekit.grading.workers.lifeline import die_with_parent
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
@@ -49,7 +52,19 @@ class LocalExecutor(ExecutorLifecycle):
         context = multiprocessing.get_context(start_method())
         if context.get_start_method() == "forkserver":
             context.set_forkserver_preload(PRELOAD)
-        return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        # Each worker dies with this process (lifeline.py): a killed run leaves no worker
+        # behind holding the course's lock.
+        return ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        )
+
+    @staticmethod
+    def _record_workers() -> None:
+        """Name the pool's processes (started by the submits) in the run's lock file."""
+        runlock.record_processes(process.pid for process in multiprocessing.active_children())
 
     def stop(self, interrupted: bool) -> None:
         """Wait for the pool's jobs; interrupted, drop those not started (running ones end)."""
@@ -64,6 +79,7 @@ class LocalExecutor(ExecutorLifecycle):
         if self._pool is None:
             raise RuntimeError("LocalExecutor used outside its `with` block")
         futures: dict[Future[Result], Job] = {self._pool.submit(function, job): job for job in jobs}
+        self._record_workers()
         orphans: list[Job] = []
         for future in as_completed(futures):
             error = future.exception()
@@ -87,5 +103,6 @@ class LocalExecutor(ExecutorLifecycle):
         for job in jobs:
             with self._new_pool(1) as pool:
                 future = pool.submit(function, job)
+                self._record_workers()
                 error = future.exception()
                 yield job, (future.result() if error is None else error)
