@@ -30,6 +30,8 @@ from coursekit.authoring import cohort
 from coursekit.core.course import Course, locate_course
 from coursekit.core.errors import CourseError
 from coursekit.grading import inflight, runlock
+from coursekit.isolation.warm import server as warm_server
+from coursekit.isolation.warm.kernelspec import install_kernelspec, kernel_json
 from coursekit.nbgrader import api as nbgrader_api
 
 VENV_BIN = Path(sys.executable).parent
@@ -297,6 +299,47 @@ def test_a_kernel_dies_with_its_warm_fork_server(
         km.shutdown_kernel(now=True)
         for stale in warm_dir.glob("*.sock"):  # a killed server cannot remove its socket
             stale.unlink()
+
+
+GRADER_WITH_KERNEL = textwrap.dedent(
+    """
+    import sys, time
+    from jupyter_client.manager import start_new_kernel
+    km, kc = start_new_kernel(kernel_name=sys.argv[1], cwd=sys.argv[2], startup_timeout=60)
+    print(km.provisioner.pid, flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def test_a_killed_grader_leaves_no_kernel_and_its_server_exits_despite_a_long_idle_time(
+    kernels: None, warm_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server configured to idle 10 minutes still ends within MAX_IDLE_SECONDS of its last
+    grader, when that grader was killed."""
+    prefix = tmp_path / "prefix"
+    install_kernelspec(prefix, "python3-warm-idle", kernel_json(preload=[], idle_seconds=600))
+    monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
+    grader = subprocess.Popen(
+        [sys.executable, "-c", GRADER_WITH_KERNEL, "python3-warm-idle", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    started: set[int] = set()
+    try:
+        assert grader.stdout is not None
+        kernel = int(grader.stdout.readline())
+        started = {kernel, *logged_server_pids(warm_dir)}
+        assert len(started) == 2 and alive(started) == started
+        grader.kill()
+        grader.wait(timeout=30)
+        wait_until(lambda: not is_running(kernel), 5, "the kernel to end with its grader")
+        took = wait_until(lambda: not alive(started), GONE_WITHIN_S, "the server to end")
+        assert took <= warm_server.MAX_IDLE_SECONDS + 3, f"the server idled {took:.1f} s"
+    finally:
+        kill_all(started | in_session(grader.pid))
+        grader.communicate(timeout=30)
 
 
 POOL_PARENT = textwrap.dedent(

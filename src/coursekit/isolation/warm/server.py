@@ -8,6 +8,14 @@ preload list and serves. Every kernel is forked from this untouched server, neve
 kernel, so no student's state can reach the next one. It exits once no connection and no kernel
 has existed for the idle time, removing its socket.
 
+Liveness: the server is shared by the grading processes of a user (parallel workers, commands
+run back to back), so it does not die with any one of them; it dies with the last. Each grader
+holds a connection, which the kernel closes when the grader dies however it dies (SIGKILL
+included): the server then kills that grader's kernel at once, and exits idle_seconds after its
+last connection and kernel are gone, at most MAX_IDLE_SECONDS whatever the configuration, so a
+killed run leaves no server behind for longer. A kernel whose server is killed exits within a
+second (ipykernel's parent poller watches JPY_PARENT_PID, the server).
+
 Each launch carries a sandbox policy. The server makes the kernel's cgroup (memory, processes),
 the forked child confines itself (coursekit.isolation.sandbox.confine) before it becomes the kernel
 and
@@ -41,6 +49,7 @@ from coursekit.isolation.warm import protocol
 from coursekit.isolation.warm.child import SANDBOX_FAILED, Confinement, kernel_arguments, run_kernel
 
 RECV_BYTES = 1 << 16
+MAX_IDLE_SECONDS = 10.0  # the longest a server outlives its last grader (issue 14: 10 s)
 TICK_SECONDS = 0.5  # how often idleness is checked when nothing happens
 
 
@@ -367,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.setsid()
     print(f"fork server {os.getpid()} on {args.socket}", flush=True)
     preload([name for name in args.preload.split(",") if name])
-    ForkServer(listener, args.lock, args.idle_seconds).serve()
+    ForkServer(listener, args.lock, min(args.idle_seconds, MAX_IDLE_SECONDS)).serve()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime
     print(f"fork server {os.getpid()} idle, exiting: own cpu {cpu:.3f} s", flush=True)
