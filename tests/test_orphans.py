@@ -100,6 +100,16 @@ def wait_until(
     return time.monotonic() - started
 
 
+def python_in_session(script: str, *argv: str) -> subprocess.Popen[str]:
+    """python -c script argv..., in a session of its own, its stdout read by the test."""
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *argv],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
 def kill_all(pids: set[int]) -> None:
     """SIGKILL each process still running (a test's cleanup, even when it failed)."""
     for pid in alive(pids):
@@ -207,12 +217,12 @@ def all_scores(course: Course) -> dict[str, tuple]:
 @pytest.fixture
 def held_cohort(released_template: Path, tmp_path: Path, light_kernel: str) -> list[Course]:
     """Two copies of the released tiny course graded by the light warm kernel, same cohort:
-    five students and SLOW_STUDENT, whose answer holds a run for as long as it is told."""
+    three students and SLOW_STUDENT, whose answer holds a run for as long as it is told."""
     courses = []
     for name in ("killed", "undisturbed"):
         course = locate_course(shutil.copytree(released_template, tmp_path / name))
         course = with_kernel(course, light_kernel)
-        write_many(course, 5)
+        write_many(course, 3)
         slow = edit_cell(reference_notebook(course), "add_answer", HOLDING_ADD)
         cohort.write_submission(course, TINY_ASSIGNMENT, SLOW_STUDENT, {TINY_NOTEBOOK: slow})
         courses.append(course)
@@ -261,7 +271,7 @@ def test_a_killed_run_leaves_no_process_and_the_rerun_takes_over(
     assert f"pid {run.pid} on host" in notices[0]
     assert reference.returncode == 0, reference.stderr
     expected = all_scores(undisturbed)
-    assert len(expected) == 6 and all(expected.values()), expected
+    assert len(expected) == 4 and all(expected.values()), expected
     assert all_scores(course) == expected
 
 
@@ -320,12 +330,7 @@ def test_a_killed_grader_leaves_no_kernel_and_its_server_exits_despite_a_long_id
     prefix = tmp_path / "prefix"
     install_kernelspec(prefix, "python3-warm-idle", kernel_json(preload=[], idle_seconds=600))
     monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
-    grader = subprocess.Popen(
-        [sys.executable, "-c", GRADER_WITH_KERNEL, "python3-warm-idle", str(tmp_path)],
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    grader = python_in_session(GRADER_WITH_KERNEL, "python3-warm-idle", str(tmp_path))
     started: set[int] = set()
     try:
         assert grader.stdout is not None
@@ -360,12 +365,7 @@ POOL_PARENT = textwrap.dedent(
 @pytest.mark.parametrize("start_method", ["fork", "forkserver"])
 def test_pool_workers_die_with_the_process_that_started_them(start_method: str) -> None:
     """Workers, and with forkserver the fork server and resource tracker: its whole session."""
-    parent = subprocess.Popen(
-        [sys.executable, "-c", POOL_PARENT, start_method],
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    parent = python_in_session(POOL_PARENT, start_method)
     started: set[int] = set()
     try:
         assert parent.stdout is not None
@@ -402,12 +402,7 @@ HOLDER_WITH_WORKER = textwrap.dedent(
 
 
 def test_a_refusal_names_the_workers_that_outlived_their_run(tmp_path: Path) -> None:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER_WITH_WORKER, str(tmp_path)],
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    holder = python_in_session(HOLDER_WITH_WORKER, str(tmp_path))
     worker = 0
     try:
         assert holder.stdout is not None
