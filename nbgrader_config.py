@@ -67,6 +67,21 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # instructor's version back, hidden tests included, and runs it like every other test.
 c.OverwriteCells.add_missing_cells = True
 
+# nbgrader's sanitize steps (0.9.6's defaults), after one of coursekit's: a cell copied with its
+# grade_id (Jupyter's copy and paste keeps it) makes nbgrader fail the whole notebook; this
+# step leaves one copy per grade_id, runs the instructor's test once and notes each copy in the
+# feedback (src/coursekit/steps/duplicated_cells.py, docs/grading.md). Stock `nbgrader
+# autograde` and `course autograde` both grade such a student.
+c.Autograde.sanitize_preprocessors = [
+    "coursekit.steps.duplicated_cells.ResolveDuplicatedCells",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.ResolveDuplicatedCells.release_folder = str(COURSE_ROOT / "release" / "{assignment_id}")
+
 # nbgrader's autograde steps, in nbgrader 0.9.6's order, two replaced. SaveAutoGradesPerNotebook
 # writes each notebook's grades in one transaction (nbgrader commits every cell) and no longer
 # flags again a written answer a TA graded unless the answer changed

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, autograded_test_points, read_notebook
 from helpers.feedback import hidden_test_lines, visible_text
-from helpers.notebooks import delete_cell, edit_cell, reference_notebook
+from helpers.notebooks import delete_cell, duplicate_cell, edit_cell, reference_notebook
 
 from coursekit.authoring import cohort
 from coursekit.core.course import locate_course
@@ -46,6 +46,8 @@ def test_stock_nbgrader_and_course_give_the_same_scores(tiny_course_dir: Path) -
         "ref": ref,
         "wrong": edit_cell(ref, "add_answer", "def add(a, b):\n    return 0"),
         "deleted": delete_cell(ref, "square_is_power"),
+        # A test pasted again, as Jupyter users do: nbgrader alone fails the notebook.
+        "copied": duplicate_cell(ref, "add_is_sum"),
     }
     for student_id, nb in submissions.items():
         cohort.write_submission(course, TINY_ASSIGNMENT, student_id, {TINY_NOTEBOOK: nb})
@@ -57,6 +59,7 @@ def test_stock_nbgrader_and_course_give_the_same_scores(tiny_course_dir: Path) -
         "wrong": sum(points.values()) - points["add_is_sum"],
         # The deleted test is put back (OverwriteCells.add_missing_cells) and passes.
         "deleted": sum(points.values()),
+        "copied": sum(points.values()),
     }
 
     for argv in (["autograde"], ["generate_feedback"]):

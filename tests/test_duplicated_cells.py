@@ -282,3 +282,21 @@ def test_copies_lose_their_grade_id_and_instructor_copies_their_code(
         f"{answer}\n# Not graded: a copy of the answer cell square_answer; cell 7 is graded "
         "as the answer. This copy ran as plain code."
     )
+
+
+def test_the_course_config_resolves_copies_before_nbgrader_sanitizes() -> None:
+    # Stock `nbgrader autograde` reads the same file: the step leads nbgrader's own sanitize
+    # steps, which stay as nbgrader 0.9.6 has them, and finds every assignment's release.
+    from nbgrader.converters import Autograde
+
+    from coursekit.core.course import load_config
+    from coursekit.steps.duplicated_cells import STEP
+
+    repo = Path(__file__).resolve().parents[1]
+    config = load_config(repo / "nbgrader_config.py")
+    steps = list(config.Autograde.sanitize_preprocessors)
+    defaults = Autograde.class_traits()["sanitize_preprocessors"].default()
+    assert steps[0] == STEP
+    assert steps[1:] == [f"{s.__module__.rsplit('.', 1)[0]}.{s.__name__}" for s in defaults]
+    folder = config.ResolveDuplicatedCells.release_folder.replace("{assignment_id}", "lecture1")
+    assert (Path(folder) / "exercise_1_2_linear_regression.ipynb").is_file()
