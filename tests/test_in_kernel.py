@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import gc
+import json
 import sys
 import types
 from importlib import resources
@@ -19,7 +20,11 @@ import pytest
 
 from coursekit.integrity import fingerprints, in_kernel
 from coursekit.integrity.kernel_hygiene import PLACEHOLDER, hygiene_code, source_digest
-from coursekit.integrity.verdict_arming import provenance_arguments
+from coursekit.integrity.verdict_arming import (
+    probe_cell_source,
+    probe_sources,
+    provenance_arguments,
+)
 
 MODULES = sorted(
     entry.name.removesuffix(".py")
@@ -54,7 +59,7 @@ def as_notebook(code: str, **names: object) -> dict:
 
 
 def test_the_kernel_modules_are_found() -> None:
-    assert MODULES == ["hygiene", "verdict_probes"]
+    assert MODULES == ["hygiene", "provenance", "rigged"]
 
 
 def test_a_kernel_without_coursekit_cannot_import_it() -> None:
@@ -88,7 +93,7 @@ def test_a_kernel_module_defines_only_functions_at_its_top_level(module: str) ->
 
 
 def test_fingerprint_describes_an_object_as_the_graders_table_does() -> None:
-    fingerprint = load("verdict_probes")["fingerprint"]
+    fingerprint = load("provenance")["fingerprint"]
     assert fingerprint(len) == ("builtins", "builtin_function_or_method", "builtins", "len")
     assert fingerprint(len) == fingerprints.library_fingerprints()["builtins.len"]
 
@@ -106,7 +111,7 @@ def fake_library() -> types.ModuleType:
 
 
 def test_replaced_names_finds_nothing_in_an_honest_notebook() -> None:
-    replaced_names = load("verdict_probes")["replaced_names"]
+    replaced_names = load("provenance")["replaced_names"]
     notebook = as_notebook(
         "import math\nall = [True]\ndef mine(x):\n    return x", fakelib=fake_library()
     )
@@ -114,7 +119,7 @@ def test_replaced_names_finds_nothing_in_an_honest_notebook() -> None:
 
 
 def test_replaced_names_finds_a_replaced_function_and_a_hidden_builtin() -> None:
-    replaced_names = load("verdict_probes")["replaced_names"]
+    replaced_names = load("provenance")["replaced_names"]
     notebook = as_notebook(
         "def scale(x):\n    return 0\n\nfakelib.scale = scale\nlen = bool", fakelib=fake_library()
     )
@@ -152,7 +157,7 @@ def ours(found: list[str]) -> list[str]:
 
 def test_rigged_classes_finds_a_class_that_equals_anything_and_spares_an_honest_one() -> None:
     gc.collect()
-    rigged_classes = load("verdict_probes")["rigged_classes"]
+    rigged_classes = load("rigged")["rigged_classes"]
     notebook = as_notebook(RIGGED)
     assert ours(rigged_classes(notebook, "Cstranger")) == ["AlwaysEqualK.__eq__"]
 
@@ -164,7 +169,7 @@ def test_call_code_runs_a_probe_whatever_the_notebook_rebound() -> None:
         RIGGED + "bool = id = type = sorted = globals = exec = compile = lambda *a, **k: None"
     )
     before = set(notebook)
-    exec(in_kernel.call_code("verdict_probes", "rigged_classes", ["Cstranger"], "found"), notebook)
+    exec(in_kernel.call_code("rigged", "rigged_classes", ["Cstranger"], "found"), notebook)
     assert set(notebook) - before == {"found"}  # the module's names never reach the notebook
     assert ours(notebook["found"]) == ["AlwaysEqualK.__eq__"]
 
@@ -193,3 +198,29 @@ def test_the_hygiene_forgets_a_test_cell_and_keeps_the_others() -> None:
     finally:  # the shell is this process's: take the callbacks out again
         for event, hooks in shell.events.callbacks.items():
             hooks[:] = callbacks[event]
+
+
+def without_docstrings(source: str) -> str:
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.FunctionDef) and ast.get_docstring(node):
+            node.body = node.body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_the_kernel_receives_the_modules_code_without_its_docstrings(module: str) -> None:
+    sent = in_kernel.sent_source(module)
+    assert len(sent) < len(in_kernel.module_source(module))
+    assert ast.dump(ast.parse(sent)) == without_docstrings(in_kernel.module_source(module))
+
+
+def test_the_probe_cell_fits_in_one_copied_zmq_frame() -> None:
+    # The kernel echoes the cell's code on iopub; pyzmq sends a larger frame without copying,
+    # which starts a thread: a kernel at its process cap (a fork bomb) cannot, and its messages
+    # break with the probes' verdict (tests/attacks/fork_bomb).
+    import zmq
+
+    found = probe_sources(uses_numpy=True, called=["abs", "all", "len", "max", "sum", "zip"])
+    source = probe_cell_source([(token, body) for _, token, body in found], "marker")
+    assert len(json.dumps({"code": source})) < zmq.COPY_THRESHOLD

@@ -1,7 +1,7 @@
 """coursekit.verdicts of 0.1 (and coursekit.integrity.verdicts): the verdict checks, now split
 into arming (coursekit.integrity.verdict_arming), judging (coursekit.integrity.verdict_judging)
 and the two autograde steps (coursekit.steps.verdicts). The kernel-side probe code lives in
-coursekit.integrity.in_kernel.verdict_probes."""
+coursekit.integrity.in_kernel (provenance.py, rigged.py)."""
 
 from coursekit.integrity.verdict_arming import (  # noqa: F401
     MARKER,

@@ -4,11 +4,11 @@ A student's code can put one built-in function in the place of another (`builtin
 bool`, `len = bool` in the notebook's globals): no function of the notebook's own is left
 behind, so a check for notebook-defined replacements sees nothing, and `all(generator)` is
 True whatever the generator yields. The verdict checks' provenance probe
-(coursekit.integrity.in_kernel.verdict_probes) therefore compares each name with what it is in
+(coursekit.integrity.in_kernel.provenance) therefore compares each name with what it is in
 the grader's process, which ran no student code: the type, the module and the qualified name of
 the object bound to it.
 
-`fingerprint` (coursekit.integrity.in_kernel.verdict_probes) is one piece of code, run in both
+`fingerprint` (coursekit.integrity.in_kernel.provenance) is one piece of code, run in both
 processes, so that both sides describe an object the same way.
 """
 
@@ -20,7 +20,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 
-from coursekit.integrity.in_kernel.verdict_probes import fingerprint  # the kernel's own code
+from coursekit.integrity.in_kernel.provenance import fingerprint  # the kernel's own code
 
 # The modules whose functions the tests lean on and whose names the probe checks. NumPy's are
 # checked only where the kernel imported them (the probe imports nothing).

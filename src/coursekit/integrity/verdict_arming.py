@@ -4,9 +4,10 @@ Works on the copy autograde executes (never source/ or release/): each test cell
 appended that prints a fresh random marker only if the cell ran to its end and `assert` and
 NumPy's comparisons still work there, and one cell of known-answer probes goes after the
 notebook: comparisons with random inputs that must fail, and two probes whose code lives in
-coursekit.integrity.in_kernel.verdict_probes (a library function replaced from the notebook, a
-class of the notebook rigged to equal anything). The markers and probe answers stay in the
-grader (`Armed`), for coursekit.integrity.verdict_judging to read the executed notebook by.
+coursekit.integrity.in_kernel (provenance.py: a library function replaced from the notebook;
+rigged.py: a class of the notebook rigged to equal anything). The markers and probe answers
+stay in the grader (`Armed`), for coursekit.integrity.verdict_judging to read the executed
+notebook by.
 
 The few lines appended to each test cell and the probes' comparisons are written here, with
 fresh random literals: an `assert` must be in the cell's own code to show that `assert` works
@@ -193,7 +194,7 @@ def probe_sources(uses_numpy: bool, called: Sequence[str] = ()) -> list[tuple[st
 
 
 def provenance_arguments(called: Sequence[str] = ()) -> list[object]:
-    """The grader's data for in_kernel.verdict_probes.replaced_names, after the namespace."""
+    """The grader's data for in_kernel.provenance.replaced_names, after the namespace."""
     return [
         dict(fingerprints.library_fingerprints()),
         dict(fingerprints.library_versions()),
@@ -210,7 +211,7 @@ def provenance_check(token: str, called: Sequence[str] = ()) -> str:
     and no builtin the tests call (`called`) is hidden by another built-in thing."""
     found = in_kernel.private_name()
     arguments = provenance_arguments(called)
-    return in_kernel.call_code("verdict_probes", "replaced_names", arguments, found) + (
+    return in_kernel.call_code("provenance", "replaced_names", arguments, found) + (
         f"raise AssertionError({token!r} if not {found} else "
         f"'replaced: ' + ', '.join({found}[:8]))\n"
     )
@@ -220,7 +221,7 @@ def rigged_check(token: str) -> str:
     """A probe body raising AssertionError(token) only if no notebook class equals anything or
     does arithmetic with anything."""
     found, stranger = in_kernel.private_name(), f"C{secrets.token_hex(6)}"
-    return in_kernel.call_code("verdict_probes", "rigged_classes", [stranger], found) + (
+    return in_kernel.call_code("rigged", "rigged_classes", [stranger], found) + (
         f"raise AssertionError({token!r} if not {found} else "
         f"'rigged comparisons or arithmetic: ' + ', '.join({found}[:8]))\n"
     )

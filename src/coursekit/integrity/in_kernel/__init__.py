@@ -14,6 +14,8 @@ reach it), call one of them with the notebook's globals and literal arguments, a
 
 from __future__ import annotations
 
+import ast
+import functools
 import secrets
 from collections.abc import Sequence
 from importlib import resources
@@ -25,6 +27,23 @@ LITERAL_TYPES = (str, int, float, bool, type(None))
 def module_source(module: str) -> str:
     """The text of in_kernel/<module>.py, as the kernel receives it."""
     return resources.files(__name__).joinpath(f"{module}.py").read_text(encoding="utf-8")
+
+
+@functools.cache
+def sent_source(module: str) -> str:
+    """The module's code as the kernel receives it: without docstrings and comments.
+
+    Kept small for the probe cell, whose code the kernel echoes on its iopub socket: pyzmq sends
+    a frame over 64 KiB (zmq.COPY_THRESHOLD) without copying it, which starts its garbage
+    collector thread, and a kernel at its process cap (a fork bomb) cannot start one: its
+    messages break, and the probes with them.
+    """
+    tree = ast.parse(module_source(module))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.Module | ast.FunctionDef) and body and ast.get_docstring(node):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree) + "\n"
 
 
 def private_name() -> str:
@@ -50,7 +69,7 @@ def call_code(module: str, function: str, args: Sequence[object], result: str | 
     if not all(is_literal(arg) for arg in args):
         raise TypeError(f"{module}.{function}: arguments must be plain literals, got {args!r}")
     builtins, space = private_name(), private_name()
-    source = module_source(module)
+    source = sent_source(module)
     arguments = ", ".join([f"{builtins}.globals()", *(repr(arg) for arg in args)])
     code = f"{builtins}.compile({source!r}, {f'<coursekit {module}>'!r}, 'exec', dont_inherit=True)"
     return (
