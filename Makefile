@@ -23,7 +23,7 @@ demo: setup
 # The suite in three layers (tests/conftest.py): a test that requests the `kernels` fixture is
 # marked `kernel`; `slow` marks TensorFlow notebooks and tests that grade a cohort of their own.
 PYTEST := $(BIN)/python -m pytest
-LINTED := src tests benchmarks calibration nbgrader_config.py
+LINTED := src tests benchmarks calibration tools nbgrader_config.py
 
 # ruff and the tests that start no kernel: under a minute.
 check: lint
