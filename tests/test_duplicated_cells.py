@@ -165,6 +165,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow  # grades a cohort of its own (the `graded` fixture)
 @pytest.mark.parametrize("name", CASES)
 def test_copied_cells_score_as_the_submission_without_them(graded: Graded, name: str) -> None:
     copied, alone = graded.outcome(name), graded.outcome(f"{name}__alone")
@@ -176,6 +177,7 @@ def test_copied_cells_score_as_the_submission_without_them(graded: Graded, name:
     assert 0 < score.auto_score < score.max_auto_score
 
 
+@pytest.mark.slow  # grades a cohort of its own (the `graded` fixture)
 @pytest.mark.parametrize("name", CASES)
 def test_status_line_names_the_copies_and_how_they_were_graded(graded: Graded, name: str) -> None:
     rows = [
@@ -187,6 +189,7 @@ def test_status_line_names_the_copies_and_how_they_were_graded(graded: Graded, n
         assert words in rows[0]
 
 
+@pytest.mark.slow  # grades a cohort of its own (the `graded` fixture)
 @pytest.mark.parametrize("name", CASES)
 def test_feedback_says_at_the_copy_that_it_was_not_graded(graded: Graded, name: str) -> None:
     text = " ".join(graded.feedback_text(name).split())
@@ -194,6 +197,7 @@ def test_feedback_says_at_the_copy_that_it_was_not_graded(graded: Graded, name: 
     assert "Not graded" not in graded.feedback_text(f"{name}__alone")
 
 
+@pytest.mark.slow  # grades a cohort of its own (the `graded` fixture)
 @pytest.mark.parametrize("name", CASES)
 def test_the_submitted_file_is_left_as_handed_in(graded: Graded, name: str) -> None:
     path = graded.course.submitted_dir(TINY_ASSIGNMENT, name) / f"{TINY_NOTEBOOK}.ipynb"
@@ -201,6 +205,7 @@ def test_the_submitted_file_is_left_as_handed_in(graded: Graded, name: str) -> N
     assert read_notebook(path) == graded.cases[name].copied
 
 
+@pytest.mark.slow  # grades a cohort of its own (the `graded` fixture)
 def test_a_copy_made_to_pass_is_not_run_and_earns_nothing(graded: Graded) -> None:
     (score,) = graded.outcome("test_copy_always_passes").scores
     cells = {cell.grade_id: cell for cell in score.cells}
@@ -218,6 +223,7 @@ def test_a_copy_made_to_pass_is_not_run_and_earns_nothing(graded: Graded) -> Non
     assert "pass" not in {line.strip() for line in tests[0].source.splitlines()}
 
 
+@pytest.mark.slow  # grades a cohort of its own (the `graded` fixture)
 def test_the_written_answer_graded_is_the_answered_copy(graded: Graded) -> None:
     autograded = read_notebook(
         graded.course.autograded_dir(TINY_ASSIGNMENT, "written_copied") / f"{TINY_NOTEBOOK}.ipynb"

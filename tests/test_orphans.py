@@ -232,10 +232,10 @@ def held_cohort(released_template: Path, tmp_path: Path, light_kernel: str) -> l
 # ---- a killed run ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "executor",
-    ["local", pytest.param("dask", marks=pytest.mark.slow)],  # a LocalCluster: 20 s more
-)
+# Each grades a held cohort twice (35 s, a LocalCluster 20 s more): the slow layer; the fast
+# layer's checks of the same lifelines are the pool, fork server and refusal tests below.
+@pytest.mark.slow
+@pytest.mark.parametrize("executor", ["local", "dask"])
 def test_a_killed_run_leaves_no_process_and_the_rerun_takes_over(
     held_cohort: list[Course], warm_dir: Path, executor: str
 ) -> None:
@@ -275,6 +275,7 @@ def test_a_killed_run_leaves_no_process_and_the_rerun_takes_over(
     assert all_scores(course) == expected
 
 
+@pytest.mark.slow  # a held run of its own: about 20 s
 def test_a_run_refused_while_another_is_alive_names_its_live_processes(
     held_cohort: list[Course], warm_dir: Path
 ) -> None:
