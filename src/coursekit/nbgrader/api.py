@@ -1,4 +1,4 @@
-"""The only module that talks to nbgrader: thin typed wrappers around its API and gradebook."""
+"""Thin typed wrappers around nbgrader's API, its gradebook and its grading utilities."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from traitlets.config import Config
 from coursekit.core.errors import NbgraderError
 from coursekit.core.types import CellScore, NotebookScore, StudentInfo
 
-if TYPE_CHECKING:  # course.py imports this module to resolve its layout
+if TYPE_CHECKING:  # core.course imports nbgrader.layout, which this package holds
     from coursekit.core.course import Course
 
 # How nbgrader writes a submission's timestamp.txt (and reads it back: parse_timestamp).
@@ -183,7 +183,7 @@ def grade_cell_scores(nb: NotebookNode) -> dict[str, tuple[float | None, float]]
     scores: dict[str, tuple[float | None, float]] = {}
     for cell in nb.cells:
         if nbgrader_utils.is_grade(cell):
-            score, max_score = nbgrader_utils.determine_grade(cell)
+            score, max_score = cell_grade(cell)
             scores[cell.metadata.nbgrader.grade_id] = (
                 None if score is None else float(score),
                 float(max_score),

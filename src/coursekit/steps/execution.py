@@ -34,6 +34,7 @@ from traitlets import Bool, Float
 
 from coursekit.core.types import KernelCrash
 from coursekit.integrity import kernel_hygiene
+from coursekit.nbgrader import api as nbgrader_api
 
 if TYPE_CHECKING:
     from coursekit.core.course import Course
@@ -296,7 +297,7 @@ def execute_as_autograde(course: Course, nb: NotebookNode, cwd: Path) -> Noteboo
     """A copy of nb executed as autograde executes it (its Execute step, the course config), in
     `nbgrader validate`'s environment: the release proof and the canary score like grading."""
     executed = copy.deepcopy(nb)
-    with nbgrader_utils.setenv(NBGRADER_VALIDATING="1", NBGRADER_EXECUTION="validate"):
+    with nbgrader_api.validating():
         executor = ContainedExecute(config=course.config)
         executed, _ = executor.preprocess(executed, {"metadata": {"path": str(cwd)}})
     return executed
