@@ -23,6 +23,21 @@ c.CourseDirectory.db_url = f"sqlite:///{GRADEBOOK_DIR / 'gradebook.db'}"
 # a cell that trains three models on a loaded machine.
 c.Execute.timeout = 180
 
+# No wait without a bound (docs/grading.md, "No wait without a bound"); past each, the notebook
+# or the student is tried once more, then failed with the reason, never left waiting:
+# - a kernel's start, until it answers (nbclient's default). A warm kernel that stays silent is
+#   replaced by a python3-cold one for the retry, noted on the student's outcome.
+c.Execute.startup_timeout = 60
+# - the warm fork server's launch of one kernel; past it that kernel starts cold (noted):
+# c.WarmProvisioner.launch_timeout = 120
+# - a kernel's shutdown: asked, then SIGTERM, then SIGKILL within
+#   c.KernelManager.shutdown_wait_time (5 s); a cell: c.Execute.timeout above; a whole notebook:
+#   c.ContainedExecute.notebook_timeout (1800 s).
+# - one student's job on a `--workers N` pool worker, the worker's start included: past it the
+#   worker is killed and the student tried once more on a fresh worker (as when a worker dies,
+#   killed for memory or by kill -9; its other students are unaffected):
+# c.CourseKit.grading_job_timeout = 7200
+
 # Kernels start with an in-memory history (nbgrader's own default for Python) and log only
 # errors: ipykernel 7 warns at every start that its loopback TCP is unencrypted, which
 # buried the grading output in noise. Student output is unaffected (it is not kernel logging).

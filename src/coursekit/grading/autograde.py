@@ -17,10 +17,18 @@ from coursekit.core.errors import NbgraderError
 from coursekit.grading import inflight, runlock
 from coursekit.grading.flags import with_suspicions
 from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
-from coursekit.grading.workers import ExecutorSpec, make_executor, resolve_spec
+from coursekit.grading.workers import (
+    ExecutorSpec,
+    WorkerLost,
+    job_timeout_of,
+    make_executor,
+    resolve_spec,
+)
 from coursekit.intake.submissions import inspect_submission, read_release
-from coursekit.intake.types import Severity
+from coursekit.intake.types import Severity, SubmissionProblem
 from coursekit.isolation.canary import require_canary
+from coursekit.isolation.warm import COLD_KERNEL_NAME, KERNEL_NAME
+from coursekit.isolation.warm.provisioner import take_fallbacks
 from coursekit.nbgrader import answer_fingerprints
 from coursekit.nbgrader import api as nbgrader_api
 from coursekit.steps.duplicated_cells import resolving_duplicated_cells
@@ -39,6 +47,10 @@ GRADING_LOCK = threading.Lock()
 # students on 8 workers. No student code has run by then, so grading again is safe.
 KERNEL_START_ATTEMPTS = 3
 KERNEL_START_FAILURE = "Kernel died before replying to kernel_info"
+# A kernel that started but never answered within c.Execute.startup_timeout (nbclient's words):
+# the notebook is tried once more, a warm kernel's in a cold one, then failed saying so.
+KERNEL_SILENT = "Kernel didn't respond in"
+STARTUP_TIMEOUT_DEFAULT_S = 60  # nbclient's own default for c.Execute.startup_timeout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,7 +108,11 @@ def autograde_assignment(
     ]
     spec = ExecutorSpec(name="inline") if executor is None else executor
     outcomes: dict[str, StudentOutcome] = {}
-    with make_executor(resolve_spec(spec, course.config)) as running:
+    # Every wait on a worker is bounded: a job that outruns grading_job_timeout is stopped.
+    resolved = dataclasses.replace(
+        resolve_spec(spec, course.config), job_timeout=job_timeout_of(course.config)
+    )
+    with make_executor(resolved) as running:
         for done, (job, result) in enumerate(running.map_unordered(grade_job, jobs), start=1):
             if not isinstance(result, StudentOutcome):
                 result = crashed_outcome(course, job, result)
@@ -136,11 +152,13 @@ def with_db_url(course: Course, db_url: str) -> Course:
 def crashed_outcome(course: Course, job: GradingJob, error: BaseException) -> StudentOutcome:
     """A student whose job raised or whose worker died: failed, with what the gradebook holds."""
     tail = "".join(traceback.format_exception(error)).strip()
+    # A lost worker says itself what happened (died twice, killed by signal 9; outran its bound).
+    reason = str(error) if isinstance(error, WorkerLost) else f"{type(error).__name__}: {error}"
     return StudentOutcome(
         job.assignment_id,
         job.student_id,
         Status.FAILED,
-        reason=f"the grading job failed: {type(error).__name__}: {error}",
+        reason=f"the grading job failed: {reason}",
         scores=nbgrader_api.read_scores(course, job.assignment_id, job.student_id),
         log_tail="\n".join(tail.splitlines()[-nbgrader_api.LOG_TAIL_LINES :]),
     )
@@ -167,10 +185,13 @@ def autograde_student(
             problems=problems,
             scores=nbgrader_api.read_scores(course, assignment_id, student_id),
         )
+    take_fallbacks()  # notes of an earlier student in this process are not this one's
     try:
         # Journaled: a grading cut off is undone by the next run; a full disk undoes it at once.
         with inflight.grading(course, assignment_id, student_id):
-            run_autograde(resolving_copies(course, assignment_id), assignment_id, student_id, force)
+            notes = run_autograde(
+                resolving_copies(course, assignment_id), assignment_id, student_id, force
+            )
     except NbgraderError as error:
         return StudentOutcome(
             assignment_id,
@@ -181,6 +202,9 @@ def autograde_student(
             scores=nbgrader_api.read_scores(course, assignment_id, student_id),
             log_tail=error.log_tail,
         )
+    # Kernels started cold instead of warm (a stuck fork server, a silent warm kernel): said.
+    notes = [*notes, *take_fallbacks()]
+    problems = (*problems, *(SubmissionProblem("", Severity.WARNING, note) for note in notes))
     return StudentOutcome(
         assignment_id,
         student_id,
@@ -199,12 +223,42 @@ def resolving_copies(course: Course, assignment_id: str) -> Course:
     return dataclasses.replace(course, config=config)
 
 
-def run_autograde(course: Course, assignment_id: str, student_id: str, force: bool) -> None:
-    """nbgrader autograde of one student, again if its kernel died before it started."""
+def run_autograde(course: Course, assignment_id: str, student_id: str, force: bool) -> list[str]:
+    """nbgrader autograde of one student, again if its kernel died or was silent at its start.
+
+    Returns notes for the student's outcome (a warm kernel replaced by a cold one)."""
+    silent_once = False
+    notes: list[str] = []
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
             nbgrader_api.autograde_student(course, assignment_id, student_id, force=force)
-            return
+            return notes
         except NbgraderError as error:
+            if KERNEL_SILENT in error.summary:
+                bound = course.config.Execute.get("startup_timeout", STARTUP_TIMEOUT_DEFAULT_S)
+                if silent_once:
+                    raise NbgraderError(
+                        f"the kernel did not answer within {bound} s of its start "
+                        "(c.Execute.startup_timeout), twice, so this student was not graded",
+                        error.log_tail,
+                    ) from error
+                silent_once = True
+                course, note = with_cold_kernel(course, bound)
+                notes = [note] if note else []
+                continue
             if KERNEL_START_FAILURE not in error.summary or attempt == KERNEL_START_ATTEMPTS:
                 raise
+    return notes
+
+
+def with_cold_kernel(course: Course, bound: object) -> tuple[Course, str]:
+    """The course graded in a cold kernel if it used warm ones, and a note saying so, else as is."""
+    if course.config.Execute.get("kernel_name") != KERNEL_NAME:
+        return course, ""
+    config = copy.deepcopy(course.config)
+    config.Execute.kernel_name = COLD_KERNEL_NAME
+    note = (
+        f"a warm kernel did not answer within {bound} s of its start "
+        f"(c.Execute.startup_timeout), so {COLD_KERNEL_NAME} kernels graded this submission"
+    )
+    return dataclasses.replace(course, config=config), note

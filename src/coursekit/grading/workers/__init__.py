@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
@@ -32,8 +34,28 @@ Job = TypeVar("Job")
 Result = TypeVar("Result")
 
 # The section of nbgrader_config.py coursekit reads (nbgrader ignores sections it lacks a class
-# for): c.CourseKit.autograde_workers, c.CourseKit.dask_scheduler, c.CourseKit.executor.
+# for): c.CourseKit.autograde_workers, c.CourseKit.dask_scheduler, c.CourseKit.executor,
+# c.CourseKit.grading_job_timeout.
 CONFIG_SECTION = "CourseKit"
+# How long one student's job may hold a worker (its start, every notebook, the gradebook
+# writes) before the worker is stopped and the job tried once more: each notebook is bounded
+# by c.ContainedExecute.notebook_timeout (30 min), so this only catches a worker stuck outside
+# any notebook; a student hands in a few notebooks at most.
+DEFAULT_JOB_TIMEOUT_S = 7200.0
+
+
+class WorkerLost(BrokenProcessPool):
+    """A job's worker died or overran the job's bound, on each of its attempts."""
+
+
+def describe_worker_exit(code: int | None) -> str:
+    """How a worker process ended: 'killed by signal 9', 'exit code 3'."""
+    if code is None:
+        return "it stopped answering"
+    if code < 0:
+        return f"killed by signal {-code}" + (" (SIGKILL)" if -code == signal.SIGKILL else "")
+    return f"exit code {code}"
+
 
 EXECUTORS: dict[str, str] = {
     "inline": "coursekit.grading.workers.inline:InlineExecutor",
@@ -90,6 +112,7 @@ class ExecutorSpec:
     name: str | None = None
     workers: int | None = None
     scheduler: str | None = None
+    job_timeout: float | None = None  # seconds; None: no bound (a test's executor)
 
 
 def available_cores() -> int:
@@ -112,6 +135,22 @@ def resolve_spec(spec: ExecutorSpec, config: Config) -> ExecutorSpec:
     if name is None:
         name = "dask" if scheduler else ("inline" if workers == 1 else "local")
     return replace(spec, name=name, workers=workers, scheduler=scheduler)
+
+
+def job_timeout_of(config: Config) -> float:
+    """c.CourseKit.grading_job_timeout, or its default: how long one job may hold a worker."""
+    section = config[CONFIG_SECTION] if CONFIG_SECTION in config else Config()
+    job_timeout = section.get("grading_job_timeout", DEFAULT_JOB_TIMEOUT_S)
+    if (
+        isinstance(job_timeout, bool)
+        or not isinstance(job_timeout, (int, float))
+        or job_timeout <= 0
+    ):
+        raise CourseError(
+            f"c.{CONFIG_SECTION}.grading_job_timeout must be a number of seconds > 0, "
+            f"not {job_timeout!r} (nbgrader_config.py)."
+        )
+    return float(job_timeout)
 
 
 def make_executor(spec: ExecutorSpec) -> GradingExecutor:

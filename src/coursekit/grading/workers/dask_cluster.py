@@ -14,13 +14,21 @@ from typing import TypeVar
 
 from coursekit.core.errors import CourseError
 from coursekit.grading import runlock
-from coursekit.grading.workers import ExecutorLifecycle, ExecutorSpec, available_cores
+from coursekit.grading.workers import (
+    ExecutorLifecycle,
+    ExecutorSpec,
+    WorkerLost,
+    available_cores,
+)
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
 
 # How long to wait for the scheduler to answer before telling the user it is not there.
 CONNECT_TIMEOUT_S = 10
+# A job whose worker dies runs once more on another worker, then is reported lost (Dask's
+# default is 3 more). An external scheduler keeps its own distributed.scheduler.allowed-failures.
+ALLOWED_FAILURES = 1
 
 
 class DaskExecutor(ExecutorLifecycle):
@@ -33,7 +41,8 @@ class DaskExecutor(ExecutorLifecycle):
 
     def start(self) -> None:
         """Connect to the scheduler, or start an embedded LocalCluster without a dashboard."""
-        from distributed import Client, LocalCluster  # imported here: seconds, only when used
+        import dask  # imported here: seconds, only when used
+        from distributed import Client, LocalCluster
 
         if self.spec.scheduler:
             try:
@@ -46,12 +55,13 @@ class DaskExecutor(ExecutorLifecycle):
             return
         # One thread per worker process: nbgrader is not thread-safe (autograde.GRADING_LOCK
         # would serialise a worker's threads anyway).
-        self._cluster = LocalCluster(
-            n_workers=self.spec.workers or available_cores(),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        )
+        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+            self._cluster = LocalCluster(
+                n_workers=self.spec.workers or available_cores(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
         self._client = Client(self._cluster)
         # Its nanny processes (each starts one worker process) watch this process and end
         # with it (distributed's AsyncProcess keeps a pipe to its parent open); named in
@@ -71,7 +81,7 @@ class DaskExecutor(ExecutorLifecycle):
         self, function: Callable[[Job], Result], jobs: Sequence[Job]
     ) -> Iterator[tuple[Job, Result | BaseException]]:
         """Each job with its result, or the exception it raised, in the order they finish."""
-        from distributed import as_completed
+        from distributed import KilledWorker, as_completed
 
         if self._client is None:
             raise RuntimeError("DaskExecutor used outside its `with` block")
@@ -83,5 +93,10 @@ class DaskExecutor(ExecutorLifecycle):
             # distributed.scheduler.allowed-failures it comes back as KilledWorker.
             if future.status == "finished":
                 yield by_key[future.key], future.result()
-            else:
-                yield by_key[future.key], future.exception()
+                continue
+            error = future.exception()
+            if isinstance(error, KilledWorker):
+                error = WorkerLost(
+                    f"the Dask workers grading this student died each time it was tried ({error})"
+                )
+            yield by_key[future.key], error

@@ -23,6 +23,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,9 @@ IMPORT_TIME_PREFIXES = (
 SUN_PATH_MAX = 107  # a Unix socket path's limit on Linux, minus the terminating NUL
 START_TIMEOUT_SECONDS = 60.0  # binding the socket; the imports come after it
 REPLY_TIMEOUT_SECONDS = 300.0  # a fresh server imports TensorFlow before it answers
+# Another grader holds the start lock while it starts the server (START_TIMEOUT_SECONDS at most).
+LOCK_TIMEOUT_SECONDS = START_TIMEOUT_SECONDS + 30.0
+LOCK_POLL_SECONDS = 0.1
 LOG_TAIL_CHARS = 2000
 
 _leases: dict[Path, socket.socket] = {}
@@ -248,7 +252,16 @@ def _connect_to_server(
     spec: ServerSpec, files: ServerFiles, env: Mapping[str, str]
 ) -> socket.socket:
     """A connection to spec's server, starting it first if none answers; holds a lease."""
-    with _leases_lock, _locked(files.lock):
+    if not _leases_lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):
+        raise WarmKernelError(f"another thread held the lease lock for {LOCK_TIMEOUT_SECONDS:g} s")
+    try:
+        return _connect_locked(spec, files, env)
+    finally:
+        _leases_lock.release()
+
+
+def _connect_locked(spec: ServerSpec, files: ServerFiles, env: Mapping[str, str]) -> socket.socket:
+    with _locked(files.lock):
         try:
             sock = _connect(files.socket)
         except (FileNotFoundError, ConnectionRefusedError):
@@ -300,8 +313,20 @@ def _connect(path: Path) -> socket.socket:
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
+    """Hold path's lock, waiting at most LOCK_TIMEOUT_SECONDS for another holder."""
+    deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
     with open(path, "a+b") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise WarmKernelError(
+                        f"{path} stayed locked for {LOCK_TIMEOUT_SECONDS:g} s "
+                        "(another grader starting the fork server)"
+                    ) from None
+                time.sleep(LOCK_POLL_SECONDS)
         yield
 
 

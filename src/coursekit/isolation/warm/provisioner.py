@@ -17,7 +17,6 @@ A command that is not `python -m ipykernel_launcher ...`, or stdio a fork cannot
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
@@ -49,6 +48,9 @@ if TYPE_CHECKING:
 DEFAULT_PRELOAD = ("numpy", "tensorflow", "keras")
 # Long enough to bridge the gap between two grading commands run back to back.
 DEFAULT_IDLE_SECONDS = 5.0
+# How long the fork server may take to hand out a kernel (a fresh one imports TensorFlow
+# first: about 10 s on a loaded 2-core machine) before the kernel starts cold instead.
+DEFAULT_LAUNCH_TIMEOUT_S = 120.0
 POLL_SECONDS = 0.05
 LAUNCHER_MODULE = "coursekit.isolation.sandbox"
 
@@ -66,6 +68,11 @@ class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
     idle_seconds = Float(
         DEFAULT_IDLE_SECONDS,
         help="Seconds the server stays up with no grader connected and no kernel running.",
+    ).tag(config=True)
+    launch_timeout = Float(
+        DEFAULT_LAUNCH_TIMEOUT_S,
+        help="Seconds the fork server may take to launch a kernel; past them the kernel is "
+        "started cold instead (logged, and noted on the student's autograde outcome).",
     ).tag(config=True)
     fork = Bool(
         True,
@@ -113,7 +120,21 @@ class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
         devnull = os.open(os.devnull, os.O_RDWR)
         try:
             fds = [devnull if fd is None else fd for fd in stdio]
-            self.link = await in_thread(launch_kernel, spec, cmd, env, cwd, fds, attributes)
+            launching = in_thread(
+                launch_kernel, spec, cmd, env, cwd, fds, attributes, discard=KernelLink.close
+            )
+            self.link = await asyncio.wait_for(launching, self.launch_timeout)
+        except TimeoutError:
+            # A stuck server must not hold the notebook: this one kernel starts cold.
+            note = (
+                f"the warm fork server did not launch a kernel within {self.launch_timeout:g} s "
+                "(c.WarmProvisioner.launch_timeout), so a cold kernel graded this notebook"
+            )
+            self.log.warning("coursekit-warm: %s", note)
+            FALLBACKS.append(note)
+            self.cold = self.policy.enabled
+            launched = confined_command(cmd, self.policy, Path(cwd), self.kernel_dir)
+            return await super().launch_kernel(launched, **kwargs)
         finally:
             os.close(devnull)
         self.pid = self.pgid = self.link.pid
@@ -201,8 +222,24 @@ def confined_command(
     return [*launcher, str(kernel_dir), "--", *cmd]
 
 
-async def in_thread(function: Callable[..., T], *args: Any) -> T:
+# Why kernels of this process started cold instead of warm, oldest first (taken_fallbacks).
+FALLBACKS: list[str] = []
+
+
+def take_fallbacks() -> list[str]:
+    """The notes of kernels started cold since the last call (one per kernel), then forget them."""
+    notes = list(FALLBACKS)
+    FALLBACKS.clear()
+    return notes
+
+
+async def in_thread(
+    function: Callable[..., T], *args: Any, discard: Callable[[T], object] | None = None
+) -> T:
     """function(*args) in a thread of its own that ends with the call.
+
+    discard: called with the result if it comes after the awaiting coroutine gave up (a
+    launch that timed out), so nothing it holds outlives the wait.
 
     Not asyncio.to_thread: its pool keeps an idle thread alive afterwards, and a grading
     process that runs other threads cannot fork its workers (workers/local.py)."""
@@ -211,6 +248,8 @@ async def in_thread(function: Callable[..., T], *args: Any) -> T:
 
     def settle(result: T | None, error: BaseException | None) -> None:
         if done.cancelled():
+            if result is not None and discard is not None:
+                discard(result)
             return
         if error is not None:
             done.set_exception(error)
@@ -223,8 +262,14 @@ async def in_thread(function: Callable[..., T], *args: Any) -> T:
             result = function(*args)
         except BaseException as raised:  # handed to the awaiting coroutine
             error = raised
-        with contextlib.suppress(RuntimeError):  # the loop was closed: nobody waits any more
+        if done.cancelled():  # given up already: the loop may not run again to settle it
+            settle(result, error)
+            return
+        try:
             loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the loop was closed: nobody waits any more
+            if result is not None and discard is not None:
+                discard(result)
 
     threading.Thread(target=run, name="coursekit-warm-launch", daemon=True).start()
     return await done
