@@ -8,6 +8,7 @@ outside both layers that starts a kernel fails with a message that says so.
 
 from __future__ import annotations
 
+import multiprocessing.forkserver
 import os
 import shutil
 from collections.abc import Iterator
@@ -59,6 +60,20 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        stop_fork_server()
+
+
+def stop_fork_server() -> None:
+    """Stop multiprocessing's fork server if this test started one.
+
+    The fork server keeps the environment it started in, and every process forked from it later
+    inherits that: one started under the guard's variable would make the workers of every later
+    kernel test refuse their kernels ("nbgrader failed to autograde"), in whatever test happens
+    to run after it. `_stop` is the method CPython's own tests use for this.
+    """
+    server = multiprocessing.forkserver._forkserver
+    if server._forkserver_pid is not None:
+        server._stop()
 
 
 @pytest.fixture(scope="session")

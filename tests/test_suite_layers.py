@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers.course import REPO_ROOT
-from helpers.kernel_guard.sitecustomize import MESSAGE, KernelLaunchRefused
+from helpers.kernel_guard.sitecustomize import MESSAGE, NO_KERNELS_VARIABLE, KernelLaunchRefused
 from jupyter_client.manager import KernelManager
 
 TESTS = REPO_ROOT / "tests"
@@ -83,3 +84,26 @@ def test_a_kernel_started_by_a_command_of_a_no_kernel_test_is_refused() -> None:
     )
     assert run.returncode != 0
     assert MESSAGE in run.stderr
+
+
+def exit_guarded() -> None:
+    """A process's end: exit status 3 if the kernel guard's variable reached it."""
+    sys.exit(3 if os.environ.get(NO_KERNELS_VARIABLE) else 0)
+
+
+def forkserver_child_exit_code() -> int | None:
+    """The exit status of exit_guarded run in a process forked by multiprocessing's fork server."""
+    child = multiprocessing.get_context("forkserver").Process(target=exit_guarded)
+    child.start()
+    child.join(60)
+    return child.exitcode
+
+
+def test_a_fork_server_started_by_a_no_kernel_test_carries_the_guard() -> None:
+    assert forkserver_child_exit_code() == 3
+
+
+def test_the_next_kernel_test_gets_a_fork_server_without_the_guard(kernels: None) -> None:
+    # The fork server of the test above kept that test's environment; conftest stops it after
+    # the test, so this one (like an in-process `course autograde --workers 2`) may start kernels.
+    assert forkserver_child_exit_code() == 0
