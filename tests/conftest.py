@@ -17,6 +17,7 @@ from pathlib import Path
 import jupyter_client.manager
 import psutil
 import pytest
+from helpers import leftovers
 from helpers.course import TINY_ASSIGNMENT, write_tiny_course
 from helpers.kernel_guard import sitecustomize as kernel_guard
 
@@ -31,6 +32,7 @@ put_venv_first_on_path()  # nbgrader runs `alembic`, kernels `python`, by name
 kernel_guard.refuse_kernel_launches(jupyter_client.manager)
 KERNEL_GUARD_DIR = str(Path(kernel_guard.__file__).parent)
 KERNEL_LAYERS = ("kernel", "slow")
+SESSION_TOKEN = leftovers.mark_session()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -74,6 +76,19 @@ def stop_fork_server() -> None:
     server = multiprocessing.forkserver._forkserver
     if server._forkserver_pid is not None:
         server._stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A session that leaves a process running fails, naming it (and kills it)."""
+    stop_fork_server()
+    left = leftovers.leftovers(SESSION_TOKEN)
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_sep("=", "processes the tests left running (killed now)", red=True)
+            for line in left:
+                reporter.write_line(line)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

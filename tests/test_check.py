@@ -138,6 +138,7 @@ def test_check_agrees_with_nbgrader_validate(released_tiny_course: Course, downl
         capture_output=True,
         text=True,
         check=False,
+        timeout=300,
     )
     check = check_notebook(path)
     not_passed = [test for test in check.tests if test.status is not CheckStatus.PASSED]

@@ -51,6 +51,7 @@ def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         check=True,
+        timeout=900,  # the slowest call grades a TensorFlow notebook; the test's bound is 1800 s
     )
 
 

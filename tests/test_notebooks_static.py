@@ -115,6 +115,7 @@ def test_committed_release_is_what_generate_assignment_gives(tmp_path: Path) -> 
         check=True,
         capture_output=True,
         text=True,
+        timeout=300,
     )
     generated = tmp_path / "release" / ASSIGNMENT
     assert sorted(p.name for p in generated.iterdir()) == sorted(

@@ -282,7 +282,7 @@ def test_a_second_run_is_refused_naming_the_first(tmp_path: Path) -> None:
         assert f"pid {child.pid} on host {socket.gethostname()}, started " in message
         assert "course autograde ps1" in message
     finally:
-        child.communicate("")
+        child.communicate("", timeout=60)
     with runlock.hold_run_lock(tmp_path, "again") as mine:  # released when the holder ended
         assert mine.pid == os.getpid()
 
@@ -290,7 +290,7 @@ def test_a_second_run_is_refused_naming_the_first(tmp_path: Path) -> None:
 def test_a_stale_lock_of_a_killed_run_is_taken_over_and_said_so(tmp_path: Path) -> None:
     child = hold_lock_in_child(tmp_path)
     child.kill()
-    child.communicate()
+    child.communicate(timeout=60)
     notices: list[str] = []
 
     with runlock.hold_run_lock(tmp_path, "course autograde ps1", notices.append):
@@ -312,9 +312,10 @@ def test_course_autograde_refuses_while_another_run_holds_the_course(
             capture_output=True,
             text=True,
             env={**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"},
+            timeout=300,
         )
     finally:
-        child.communicate("")
+        child.communicate("", timeout=60)
     assert second.returncode == 1
     assert f"pid {child.pid} on host {socket.gethostname()}" in second.stderr
     assert not released_tiny_course.autograded_dir(TINY_ASSIGNMENT, ".").exists()
@@ -439,7 +440,7 @@ def end_group(process: subprocess.Popen[str]) -> None:
     """Kill what is left of a killed run's process group (its kernels) and reap it."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    process.communicate()
+    process.communicate(timeout=60)
 
 
 def let_b2_go(course: Course) -> None:
@@ -579,11 +580,12 @@ def small_autograded_disk(released_tiny_course: Course) -> Iterator[Path]:
         pytest.skip("mounting a small tmpfs needs root")
     folder = released_tiny_course.root / "autograded"
     folder.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], check=True)
+    mount = ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)]
+    subprocess.run(mount, check=True, timeout=60)
     try:
         yield folder
     finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
+        subprocess.run(["umount", "-l", str(folder)], check=True, timeout=60)
 
 
 @pytest.mark.slow

@@ -163,13 +163,13 @@ def test_a_writer_holding_the_gradebook_delays_grading_but_never_fails_it(
 
     holder = threading.Thread(target=hold_write_lock, args=(8.0,))
     holder.start()
-    holding.wait()
+    assert holding.wait(60), "the other writer never took the lock"
     started = time.monotonic()
     (outcome,) = autograde_assignment(
         course, TINY_ASSIGNMENT, executor=ExecutorSpec(name="local", workers=2)
     ).outcomes
     waited = time.monotonic() - started
-    holder.join()
+    holder.join(60)
 
     assert outcome.status is Status.GRADED, outcome.reason
     assert outcome.scores[0].auto_score == sum(source_points(course).values())
@@ -267,7 +267,9 @@ def test_local_executor_runs_jobs_in_several_processes() -> None:
 def test_a_single_threaded_process_forks_its_workers() -> None:
     # In a fresh interpreter: earlier tests may leave threads in this one (warm-kernel clients).
     probe = "from coursekit.grading.workers import local; print(local.start_method())"
-    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
     assert (found.returncode, found.stdout.strip()) == (0, "fork"), found.stderr
 
 
@@ -282,7 +284,7 @@ def test_with_another_thread_running_workers_start_from_the_fork_server() -> Non
             pids = dict(executor.map_unordered(slow_pid, [0, 1, 2, 3]))
     finally:
         stop.set()
-        other.join()
+        other.join(60)
     assert len(set(pids.values())) == 2 and os.getpid() not in pids.values()
 
 

@@ -549,6 +549,7 @@ def test_the_kernel_keeps_its_python_and_kernel_folder(
             [sys.executable, "-c", "import numpy; print(numpy.arange(4).sum())"],
             capture_output=True,
             text=True,
+            timeout=120,
         )
         ipc = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         ipc.bind(str(kernel_dir / "shell.ipc"))  # as ZMQ's ipc transport does
@@ -586,7 +587,7 @@ def test_a_stale_cgroup_of_the_same_name_is_emptied_and_replaced(policy: Sandbox
         assert fresh.paths == stale.paths and fresh.pids() == set()
     finally:
         leftover.kill()
-        leftover.wait()
+        leftover.wait(timeout=30)
         stale.kill_all()
         stale.remove()
 

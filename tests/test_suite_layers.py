@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+from helpers import leftovers
 from helpers.course import REPO_ROOT
 from helpers.kernel_guard.sitecustomize import MESSAGE, NO_KERNELS_VARIABLE, KernelLaunchRefused
 from jupyter_client.manager import KernelManager
@@ -107,3 +111,118 @@ def test_the_next_kernel_test_gets_a_fork_server_without_the_guard(kernels: None
     # The fork server of the test above kept that test's environment; conftest stops it after
     # the test, so this one (like an in-process `course autograde --workers 2`) may start kernels.
     assert forkserver_child_exit_code() == 0
+
+
+# ---- no wait without a bound -----------------------------------------------------------------
+
+SUBPROCESS_RUNS = {"run", "check_output", "check_call", "call"}
+# Methods that block until something happens unless given a timeout (Popen, Thread, Event,
+# Queue, Future, Lock, Connection): called with no argument at all, they may wait forever.
+BLOCKING_METHODS = {"wait", "join", "get", "result", "acquire", "communicate"}
+# A socket's or a pipe's recv takes no timeout: only the socket's own (or a poll) bounds it.
+RECEIVES = {"recv", "recv_bytes"}
+BOUNDED_MARK = "# bounded:"  # a line that says why its call cannot wait forever
+
+
+def configured_test_timeout() -> float:
+    """The bound pytest-timeout puts on every test (pyproject.toml)."""
+    options = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
+    return float(options["ini_options"]["timeout"])
+
+
+def unbounded_waits(source: str) -> list[str]:
+    """The calls in source that may wait forever, or longer than a test may last."""
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if BOUNDED_MARK in lines[node.lineno - 1]:
+            continue
+        name, owner = node.func.attr, node.func.value
+        timeout = next((k.value for k in node.keywords if k.arg == "timeout"), None)
+        if isinstance(owner, ast.Name) and owner.id == "subprocess" and name in SUBPROCESS_RUNS:
+            unbounded = timeout is None
+        elif name in RECEIVES:
+            unbounded = True
+        elif name == "communicate":
+            unbounded = timeout is None and len(node.args) < 2
+        elif name in BLOCKING_METHODS:
+            unbounded = not node.args and not node.keywords
+            timeout = timeout or (node.args[0] if node.args else None)
+        else:
+            continue
+        too_long = isinstance(timeout, ast.Constant) and isinstance(timeout.value, int | float)
+        if unbounded or (too_long and timeout.value >= configured_test_timeout()):  # type: ignore[union-attr]
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_no_test_waits_without_a_bound_shorter_than_its_own() -> None:
+    offenders = {
+        str(path.relative_to(REPO_ROOT)): waits
+        for path in sorted(TESTS.rglob("*.py"))
+        if (waits := unbounded_waits(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}, (
+        f"give each wait a timeout below the test's own ({configured_test_timeout():g} s), "
+        f"or say why it is bounded with '{BOUNDED_MARK} ...' on its line"
+    )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "subprocess.run(['true'])",
+        "process.wait()",
+        "thread.join()",
+        "queue.get()",
+        "future.result()",
+        "connection.recv(4096)",
+        "process.communicate('input')",
+        "subprocess.run(['sleep', '1'], timeout=99999)",
+        "event.wait(99999)",
+    ],
+)
+def test_the_bound_check_catches_each_kind_of_unbounded_wait(call: str) -> None:
+    assert unbounded_waits(call) == [f"line 1: {call}"]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "subprocess.run(['true'], timeout=60)",
+        "process.wait(timeout=5)",
+        "thread.join(5)",
+        "settings.get('key')",
+        "process.communicate('input', timeout=5)",
+        "socket.recv()  # bounded: the socket's own timeout",
+    ],
+)
+def test_the_bound_check_accepts_bounded_waits(call: str) -> None:
+    assert unbounded_waits(call) == []
+
+
+# ---- no process outlives the session ---------------------------------------------------------
+
+
+def test_a_process_a_test_leaves_behind_is_found_even_once_orphaned() -> None:
+    # A grandchild whose parent exits at once: re-parented to init, as a leaked worker would be.
+    # Its output goes nowhere: a pipe it kept open would make run() wait for it.
+    spawn = (
+        "from subprocess import DEVNULL, Popen; "
+        "print(Popen(['sleep', '300'], stdout=DEVNULL, stderr=DEVNULL).pid)"
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", spawn], capture_output=True, text=True, check=True, timeout=60
+    )
+    orphan = int(started.stdout)
+    token = os.environ[leftovers.SESSION_VARIABLE]
+    try:
+        assert orphan in {process.pid for process in leftovers.session_processes(token)}
+        (described,) = leftovers.leftovers(token, grace=0.0)
+        assert described == f"pid {orphan}: sleep 300"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(orphan, signal.SIGKILL)
+    assert orphan not in {process.pid for process in leftovers.session_processes(token)}

@@ -157,7 +157,7 @@ def accepted_connections(listener: Any) -> list[bytes]:
             return received
         conn.settimeout(2)
         try:
-            received.append(conn.recv(4096))
+            received.append(conn.recv(4096))  # bounded: settimeout(2) above
         except OSError:
             received.append(b"")
         finally:
@@ -190,7 +190,7 @@ def autograde_cohort(course_root: Path, context: Context) -> tuple[dict[str, Any
             process.wait(timeout=AUTOGRADE_LIMIT_S)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            process.wait(timeout=60)
     text = log_file.read_text(errors="replace")
     report = json.loads(report_file.read_text()) if report_file.is_file() else {"outcomes": []}
     shutil.rmtree(warm_dir, ignore_errors=True)

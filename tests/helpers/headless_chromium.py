@@ -65,7 +65,7 @@ class DevTools:
         self.next_id += 1
         self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
         while True:
-            message = json.loads(self.ws.recv())
+            message = json.loads(self.ws.recv())  # bounded: the socket's timeout, CALL_TIMEOUT_S
             if message.get("id") == self.next_id:
                 if "error" in message:
                     raise RuntimeError(f"{method}: {message['error']}")
@@ -76,7 +76,7 @@ class DevTools:
         """Read events until one named event arrives."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            message = json.loads(self.ws.recv())
+            message = json.loads(self.ws.recv())  # bounded: the socket's timeout, CALL_TIMEOUT_S
             self.record(message)
             if message.get("method") == event:
                 return
@@ -150,7 +150,7 @@ def headless_chromium() -> Iterator[DevTools]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait()
+            process.wait(timeout=30)
         shutil.rmtree(profile, ignore_errors=True)
 
 
