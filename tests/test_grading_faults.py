@@ -26,6 +26,7 @@ from coursekit.grading import inflight
 from coursekit.grading.autograde import autograde_assignment, autograde_student
 from coursekit.grading.types import Status
 from coursekit.grading.workers import ExecutorSpec, WorkerLost
+from coursekit.grading.workers.dask_cluster import DaskExecutor
 from coursekit.grading.workers.local import LocalExecutor
 from coursekit.intake.submissions import read_release
 from coursekit.isolation.warm.kernelspec import install_kernelspec, kernel_json
@@ -73,6 +74,35 @@ def test_a_job_past_its_bound_is_stopped_tried_again_then_failed() -> None:
     assert "took longer than 2 s (c.CourseKit.grading_job_timeout), twice" in str(lost)
     assert results == {0: 0, 2: 2}
     assert took < 60, f"two 2 s bounds took {took:.0f} s"
+
+
+def kill_self_on_one_once(job: tuple[int, str]) -> int:
+    """Job 1 SIGKILLs its worker the first time it runs (a marker file in job's folder says)."""
+    number, folder = job
+    marker = Path(folder) / "killed-once"
+    if number == 1 and not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return number
+
+
+def test_a_dask_worker_killed_mid_job_costs_no_job(tmp_path: Path) -> None:
+    jobs = [(number, str(tmp_path)) for number in range(4)]
+    with DaskExecutor(ExecutorSpec(name="dask", workers=2)) as executor:
+        results = {
+            job[0]: result for job, result in executor.map_unordered(kill_self_on_one_once, jobs)
+        }
+    assert (tmp_path / "killed-once").exists(), "no worker was killed: nothing was tested"
+    assert results == {0: 0, 1: 1, 2: 2, 3: 3}
+
+
+def test_a_job_that_kills_each_dask_worker_it_runs_on_is_lost_saying_so() -> None:
+    with DaskExecutor(ExecutorSpec(name="dask", workers=2)) as executor:
+        results = dict(executor.map_unordered(kill_self_on_one, list(range(4))))
+    lost = results.pop(1)
+    assert isinstance(lost, WorkerLost)
+    assert str(lost).startswith("the Dask workers grading this student died each time it was tried")
+    assert results == {0: 0, 2: 2, 3: 3}
 
 
 # ---- a real run ------------------------------------------------------------------------------

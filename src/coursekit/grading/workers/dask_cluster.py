@@ -55,7 +55,14 @@ class DaskExecutor(ExecutorLifecycle):
             return
         # One thread per worker process: nbgrader is not thread-safe (autograde.GRADING_LOCK
         # would serialise a worker's threads anyway).
-        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+        # A worker holds only the job it runs (worker-saturation 1.0 with one thread): when it
+        # dies, Dask counts a death against every job assigned to it, so a job merely queued
+        # there would be lost for another's crash.
+        settings = {
+            "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+            "distributed.scheduler.worker-saturation": 1.0,
+        }
+        with dask.config.set(settings):
             self._cluster = LocalCluster(
                 n_workers=self.spec.workers or available_cores(),
                 threads_per_worker=1,
