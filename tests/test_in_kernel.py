@@ -162,6 +162,125 @@ def test_rigged_classes_finds_a_class_that_equals_anything_and_spares_an_honest_
     assert ours(rigged_classes(notebook, "Cstranger")) == ["AlwaysEqualK.__eq__"]
 
 
+# Ordinary Python a correct answer may hold (issue 15): none of it is a rigged comparison.
+HONEST_IDIOMS = {
+    "state_dict": """
+class PersonK:
+    def __init__(self, name, age):
+        self.name, self.age = name, age
+    def __eq__(self, other):
+        return self.__dict__ == other.__dict__
+    def __ne__(self, other):
+        return not self == other
+answer = PersonK("Ada", 36)
+""",
+    "empty_state_dict": """
+class EmptyK:
+    def __eq__(self, other):
+        return vars(self) == vars(other)
+answer = EmptyK()
+""",
+    "attribute_wise": """
+class PointK:
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+    def __eq__(self, other):
+        return (self.x, self.y) == (other.x, other.y)
+    def __hash__(self):
+        return hash((self.x, self.y))
+answer = PointK(1, 2)
+""",
+    "type_checked": """
+class MoneyK:
+    def __init__(self, cents):
+        self.cents = cents
+    def __eq__(self, other):
+        return isinstance(other, MoneyK) and self.cents == other.cents
+    def __add__(self, other):
+        if not isinstance(other, MoneyK):
+            return NotImplemented
+        return MoneyK(self.cents + other.cents)
+answer = MoneyK(5)
+""",
+    "dataclass_ordered": """
+import dataclasses
+@dataclasses.dataclass(order=True)
+class VersionK:
+    major: int
+    minor: int
+answer = VersionK(1, 2)
+""",
+    "total_ordering": """
+import functools
+@functools.total_ordering
+class GradeK:
+    def __init__(self, points):
+        self.points = points
+    def __eq__(self, other):
+        return self.points == other.points
+    def __lt__(self, other):
+        return self.points < other.points
+answer = GradeK(3)
+""",
+    "array_and_float": """
+class SeriesK:
+    def __init__(self, values):
+        self.values = list(values)
+    def __array__(self, dtype=None, copy=None):
+        import numpy
+        return numpy.asarray(self.values, dtype=dtype)
+    def __float__(self):
+        return float(sum(self.values))
+    def __mul__(self, other):
+        return SeriesK(v * float(other) for v in self.values)
+answer = SeriesK([1.0, 2.0])
+""",
+}
+
+RIGGED_IDIOMS = {
+    "always_equal": (
+        "class YesK:\n    def __eq__(self, other):\n        return True",
+        "YesK.__eq__",
+    ),
+    "never_unequal": (
+        "class NoK:\n    def __ne__(self, other):\n        return False",
+        "NoK.__ne__",
+    ),
+    "zero_difference": (
+        "class ZeroK(float):\n    def __sub__(self, other):\n        return 0.0",
+        "ZeroK.__sub__",
+    ),
+    "state_or_yes": (
+        "class SlyK:\n    def __eq__(self, other):\n"
+        "        return self.__dict__ == other.__dict__ or True",
+        "SlyK.__eq__",
+    ),
+}
+
+
+def names_in(found: list[str], source: str) -> list[str]:
+    """The findings about the classes source defines (other tests' classes may still be alive)."""
+    defined = {node.name for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ClassDef)}
+    return [name for name in found if name.split(".")[0] in defined]
+
+
+@pytest.mark.parametrize("idiom", sorted(HONEST_IDIOMS))
+def test_an_honest_idiom_is_not_a_rigged_comparison(idiom: str) -> None:
+    gc.collect()
+    source = HONEST_IDIOMS[idiom]
+    assert (
+        names_in(load("rigged")["rigged_classes"](as_notebook(source), "Cstranger"), source) == []
+    )
+
+
+@pytest.mark.parametrize("idiom", sorted(RIGGED_IDIOMS))
+def test_a_rigged_idiom_is_found(idiom: str) -> None:
+    gc.collect()
+    source, expected = RIGGED_IDIOMS[idiom]
+    found = load("rigged")["rigged_classes"](as_notebook(source), "Cstranger")
+    assert names_in(found, source) == [expected]
+
+
 def test_call_code_runs_a_probe_whatever_the_notebook_rebound() -> None:
     # `from numpy import *` rebinds bool, all, ...; a student may rebind anything else.
     gc.collect()

@@ -303,6 +303,11 @@ HONEST_CLASSES = {
         "            return NotImplemented\n        return Vector(*(a * k for a in self.xs))\n\n"
         "def square(x):\n    return (Vector(x) * x).xs[0]"
     ),
+    "a class whose equality compares its state with the other's": (
+        "class Side:\n    def __init__(self, x):\n        self.x = x\n"
+        "    def __eq__(self, other):\n        return self.__dict__ == other.__dict__\n\n"
+        "def square(x):\n    return Side(x).x ** 2"
+    ),
 }
 
 

@@ -69,8 +69,24 @@ class Student(Person):
         return f"{parent} I study {self.study}."
 """
 
+# Equality by state, as students write it (issue 15): once scored 0/10 for the whole notebook,
+# the verdict probe taking it for a rigged comparison.
+PERSON_STATE_EQUALITY = """
+class Person:
+    def __init__(self, name, age):
+        self.name = name
+        self.age = age
+
+    def __eq__(self, other):
+        return self.__dict__ == other.__dict__
+
+    def greet(self):
+        return f"Hello, my name is {self.name} and I am {self.age} years old."
+"""
+
 CORRECT = [
     Variant("reference", {}),
+    Variant("person_with_state_equality", {"define_person": PERSON_STATE_EQUALITY}),
     Variant(
         "comprehension_ternary_and_legacy_normal",
         {

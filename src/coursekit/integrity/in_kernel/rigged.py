@@ -6,7 +6,8 @@ class it cannot know is rigged, the way `__eq__ = lambda self, other: True` pass
 == expected`; so is one whose ordering or arithmetic gives any answer at all for that stranger, the
 way `__sub__` that returns 0 passes `abs(answer - expected) < tol`. Called on an instance made
 without __init__: an honest method uses fields it then lacks (an AttributeError), converts the
-stranger (a TypeError) or returns NotImplemented, as dataclasses do. The classes: those its
+stranger (a TypeError), returns NotImplemented, as dataclasses do, or compares its state with
+the stranger's, which holds a fresh object of its own. The classes: those its
 globals name or hold instances of, and every live class the notebook made (object's subclasses,
 walked), so that one built inside a function is found too.
 """
@@ -36,6 +37,10 @@ def rigged_classes(namespace: dict, stranger_name: str) -> list[str]:
     )
 
     stranger = type(stranger_name, (), {})()
+    # State no instance of the notebook's can share: an __eq__ that compares its own state with
+    # the other's (`self.__dict__ == other.__dict__`) is honest, also on an instance made
+    # without __init__, whose state is as empty as a bare stranger's would be.
+    stranger.__dict__[stranger_name] = object()
     says = {"__eq__": True, "__ne__": False}
     operators = (
         "__lt__",
