@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tomllib
+import uuid
 from pathlib import Path
 
 import pytest
@@ -207,6 +208,9 @@ def test_the_bound_check_accepts_bounded_waits(call: str) -> None:
 
 
 def test_a_process_a_test_leaves_behind_is_found_even_once_orphaned() -> None:
+    # A token of this test's own: the session's may be carried by processes other tests still
+    # use (a warm fork server), which the check must not kill.
+    token = uuid.uuid4().hex
     # A grandchild whose parent exits at once: re-parented to init, as a leaked worker would be.
     # Its output goes nowhere: a pipe it kept open would make run() wait for it.
     spawn = (
@@ -214,15 +218,18 @@ def test_a_process_a_test_leaves_behind_is_found_even_once_orphaned() -> None:
         "print(Popen(['sleep', '300'], stdout=DEVNULL, stderr=DEVNULL).pid)"
     )
     started = subprocess.run(
-        [sys.executable, "-c", spawn], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", spawn],
+        env=os.environ | {leftovers.SESSION_VARIABLE: token},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     orphan = int(started.stdout)
-    token = os.environ[leftovers.SESSION_VARIABLE]
     try:
-        assert orphan in {process.pid for process in leftovers.session_processes(token)}
-        (described,) = leftovers.leftovers(token, grace=0.0)
-        assert described == f"pid {orphan}: sleep 300"
+        assert [process.pid for process in leftovers.session_processes(token)] == [orphan]
+        assert leftovers.leftovers(token, grace=0.0) == [f"pid {orphan}: sleep 300"]
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(orphan, signal.SIGKILL)
-    assert orphan not in {process.pid for process in leftovers.session_processes(token)}
+    assert leftovers.session_processes(token) == []
