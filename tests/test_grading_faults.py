@@ -86,6 +86,7 @@ def kill_self_on_one_once(job: tuple[int, str]) -> int:
     return number
 
 
+@pytest.mark.slow  # a Dask cluster of its own: 15 to 20 s
 def test_a_dask_worker_killed_mid_job_costs_no_job(tmp_path: Path) -> None:
     jobs = [(number, str(tmp_path)) for number in range(4)]
     with DaskExecutor(ExecutorSpec(name="dask", workers=2)) as executor:
@@ -96,6 +97,7 @@ def test_a_dask_worker_killed_mid_job_costs_no_job(tmp_path: Path) -> None:
     assert results == {0: 0, 1: 1, 2: 2, 3: 3}
 
 
+@pytest.mark.slow  # a Dask cluster of its own: 15 to 20 s
 def test_a_job_that_kills_each_dask_worker_it_runs_on_is_lost_saying_so() -> None:
     with DaskExecutor(ExecutorSpec(name="dask", workers=2)) as executor:
         results = dict(executor.map_unordered(kill_self_on_one, list(range(4))))
