@@ -23,6 +23,7 @@ from helpers.kernel_guard import sitecustomize as kernel_guard
 
 from coursekit.core.course import Course, locate_course
 from coursekit.core.environment import put_venv_first_on_path
+from coursekit.isolation.warm import client as warm_client
 from coursekit.nbgrader import api as nbgrader_api
 
 # Fixtures shared by several modules.
@@ -81,6 +82,9 @@ def stop_fork_server() -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A session that leaves a process running fails, naming it (and kills it)."""
     stop_fork_server()
+    # This process's own leases on warm fork servers (in-process grading) end with the session
+    # (atexit would drop them only after this check): then the servers exit on their idle time.
+    warm_client.release_leases()
     left = leftovers.leftovers(SESSION_TOKEN)
     if left:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
