@@ -44,9 +44,15 @@ from coursekit.integrity.verdict_arming import (
     VERDICTS_KEY,
     Armed,
     arm_notebook,
+    completion_check,
     split_last_expression,
 )
-from coursekit.integrity.verdict_judging import VERDICT_ERROR, check_notebook, notebook_suspicions
+from coursekit.integrity.verdict_judging import (
+    VERDICT_ERROR,
+    check_notebook,
+    notebook_suspicions,
+    strip_markers,
+)
 from coursekit.nbgrader import api as nbgrader_api
 from coursekit.reporting.report import build_report
 from coursekit.reporting.types import FlagKind
@@ -710,3 +716,34 @@ def test_the_lecture_reference_solutions_keep_full_marks_and_raise_no_flag(
         notebook_id: sum(autograded_test_points(source).values())
         for notebook_id, source in sources.items()
     }
+
+
+class CountingStdout(io.StringIO):
+    """A stdout that counts its non-empty writes (each may reach Jupyter as a message)."""
+
+    writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += bool(text)
+        return super().write(text)
+
+
+def test_a_completion_marker_is_printed_in_one_write() -> None:
+    marker = "coursekit-verdict-" + "0" * 32
+    stdout = CountingStdout()
+    with contextlib.redirect_stdout(stdout):
+        exec(completion_check(marker), {})
+    assert (stdout.getvalue(), stdout.writes) == (marker + "\n", 1)
+
+
+def test_a_marker_split_from_its_newline_leaves_nothing_behind() -> None:
+    # Under load the kernel may send print's text and its newline as two stream messages.
+    cell = nbformat.v4.new_code_cell("assert True")
+    marker = "coursekit-verdict-" + "a" * 32
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="checked\n"),
+        nbformat.v4.new_output("stream", name="stdout", text=marker),
+        nbformat.v4.new_output("stream", name="stdout", text="\n"),
+    ]
+    strip_markers(cell)
+    assert [(o.name, o.text) for o in cell.outputs] == [("stdout", "checked\n")]

@@ -101,6 +101,11 @@ def split_last_expression(source: str) -> tuple[str, str, str] | None:
     return source[:begin], source[begin:end], source[end:]
 
 
+# The markers are printed with their newline in one write: print's own newline is a second
+# write, which the kernel may send as a stream message of its own (seen under load), and a lone
+# "\n" was then left in the graded cell once the marker was stripped.
+
+
 def completion_check(marker: str) -> str:
     """Code that prints marker only if `assert` and NumPy's comparisons still behave."""
     left, right = SECURE.sample(range(10**6), 2)
@@ -120,7 +125,7 @@ def completion_check(marker: str) -> str:
         f"    assert {left} == {right}, {token!r}\n"
         f"except AssertionError as {caught}:\n"
         f"    if {caught}.args == ({token!r},) and not {numpy_lies}:\n"
-        f"        print({marker!r})\n"
+        f"        print({marker + chr(10)!r}, end='')\n"
     )
 
 
@@ -241,7 +246,7 @@ def probe_cell_source(bodies: list[tuple[str, str]], marker: str) -> str:
         lines.append(f"except AssertionError as {caught}:")
         lines.append(f"    {seen}.append(str({caught}))")
     lines.append(f"raise AssertionError('\\n'.join({seen}))")
-    lines.append(f"print({marker!r})")
+    lines.append(f"print({marker + chr(10)!r}, end='')")
     return "\n".join(lines) + "\n"
 
 

@@ -125,12 +125,33 @@ def probe_failure(cell: NotebookNode, probe: Probe) -> str | None:
     return f"{probe.what} did not fail" + "".join(f"; {line[:200]}" for line in told)
 
 
+def coalesce_streams(outputs: list[NotebookNode]) -> list[NotebookNode]:
+    """outputs with each run of consecutive same-stream outputs joined into one, as Jupyter
+    shows them: a marker and its newline may have arrived as two messages."""
+    joined: list[NotebookNode] = []
+    for output in outputs:
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and output.get("output_type") == "stream"
+            and previous.get("output_type") == "stream"
+            and output.get("name") == previous.get("name")
+        ):
+            previous["text"] = previous.get("text", "") + output.get("text", "")
+            continue
+        joined.append(output)
+    return joined
+
+
 def strip_markers(cell: NotebookNode) -> None:
     """Remove completion markers (and streams left empty) from a cell's outputs."""
     if "outputs" not in cell:
         return  # markdown and raw cells have none (and must not get any)
+    outputs = cell.get("outputs", [])
+    if any(MARKER.search(o.get("text", "")) for o in outputs if o.get("output_type") == "stream"):
+        outputs = coalesce_streams(outputs)
     kept = []
-    for output in cell.get("outputs", []):
+    for output in outputs:
         if output.get("output_type") == "stream" and MARKER.search(output.get("text", "")):
             output["text"] = MARKER_LINE.sub("", output["text"])
             if not output["text"]:
