@@ -13,6 +13,7 @@ import tomllib
 import uuid
 from pathlib import Path
 
+import psutil
 import pytest
 from helpers import leftovers
 from helpers.course import REPO_ROOT
@@ -232,4 +233,6 @@ def test_a_process_a_test_leaves_behind_is_found_even_once_orphaned() -> None:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(orphan, signal.SIGKILL)
+    with contextlib.suppress(psutil.Error):  # init reaps it a moment after the kill
+        psutil.Process(orphan).wait(timeout=30)
     assert leftovers.session_processes(token) == []
