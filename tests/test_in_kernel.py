@@ -150,16 +150,11 @@ answer, expected = AlwaysEqualK(1.0), HonestK(2)
 """
 
 
-def ours(found: list[str]) -> list[str]:
-    """The findings about this module's classes (other tests' classes may still be alive)."""
-    return [name for name in found if name.split(".")[0] in ("AlwaysEqualK", "HonestK")]
-
-
 def test_rigged_classes_finds_a_class_that_equals_anything_and_spares_an_honest_one() -> None:
     gc.collect()
     rigged_classes = load("rigged")["rigged_classes"]
     notebook = as_notebook(RIGGED)
-    assert ours(rigged_classes(notebook, "Cstranger")) == ["AlwaysEqualK.__eq__"]
+    assert names_in(rigged_classes(notebook, "Cstranger"), RIGGED) == ["AlwaysEqualK.__eq__"]
 
 
 # Ordinary Python a correct answer may hold (issue 15): none of it is a rigged comparison.
@@ -290,7 +285,7 @@ def test_call_code_runs_a_probe_whatever_the_notebook_rebound() -> None:
     before = set(notebook)
     exec(in_kernel.call_code("rigged", "rigged_classes", ["Cstranger"], "found"), notebook)
     assert set(notebook) - before == {"found"}  # the module's names never reach the notebook
-    assert ours(notebook["found"]) == ["AlwaysEqualK.__eq__"]
+    assert names_in(notebook["found"], RIGGED) == ["AlwaysEqualK.__eq__"]
 
 
 def test_call_code_takes_only_plain_literals() -> None:
