@@ -107,6 +107,34 @@ def test_a_job_that_kills_each_dask_worker_it_runs_on_is_lost_saying_so() -> Non
     assert results == {0: 0, 2: 2, 3: 3}
 
 
+def kill_worker_after_finishing_once(job: tuple[int, str]) -> int:
+    """Job 1 finishes, then its worker is SIGKILLed half a second later (the first time only);
+    computed again, it takes 3 s."""
+    number, folder = job
+    marker = Path(folder) / "killed-after-finishing"
+    if number == 1 and not marker.exists():
+        time.sleep(1)
+        marker.touch()
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGKILL)).start()
+    elif number == 1:
+        time.sleep(3)  # computed again: still pending when the consumer looks
+    return number
+
+
+@pytest.mark.slow  # a Dask cluster of its own: 15 to 20 s
+def test_a_result_lost_with_its_dask_worker_is_computed_again(tmp_path: Path) -> None:
+    """as_completed announced job 1 finished; its worker died before we asked for the result."""
+    jobs = [(number, str(tmp_path)) for number in range(2)]
+    results = {}
+    with DaskExecutor(ExecutorSpec(name="dask", workers=2)) as executor:
+        for job, result in executor.map_unordered(kill_worker_after_finishing_once, jobs):
+            results[job[0]] = result
+            if job[0] == 0:
+                time.sleep(2.5)  # a slow consumer: job 1 finishes and its worker dies meanwhile
+    assert (tmp_path / "killed-after-finishing").exists(), "no worker was killed: untested"
+    assert results == {0: 0, 1: 1}
+
+
 # ---- a real run ------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from coursekit.core.errors import CourseError
 from coursekit.grading import runlock
@@ -20,6 +20,9 @@ from coursekit.grading.workers import (
     WorkerLost,
     available_cores,
 )
+
+if TYPE_CHECKING:  # distributed takes seconds to import: only when a cluster is used
+    import distributed
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
@@ -88,7 +91,7 @@ class DaskExecutor(ExecutorLifecycle):
         self, function: Callable[[Job], Result], jobs: Sequence[Job]
     ) -> Iterator[tuple[Job, Result | BaseException]]:
         """Each job with its result, or the exception it raised, in the order they finish."""
-        from distributed import KilledWorker, as_completed
+        from distributed import as_completed
 
         if self._client is None:
             raise RuntimeError("DaskExecutor used outside its `with` block")
@@ -96,14 +99,23 @@ class DaskExecutor(ExecutorLifecycle):
         futures = self._client.map(function, jobs, pure=False)
         by_key = {future.key: job for future, job in zip(futures, jobs, strict=True)}
         for future in as_completed(futures):
-            # A worker lost mid-job is retried by Dask on another worker; after
-            # distributed.scheduler.allowed-failures it comes back as KilledWorker.
-            if future.status == "finished":
-                yield by_key[future.key], future.result()
-                continue
-            error = future.exception()
-            if isinstance(error, KilledWorker):
-                error = WorkerLost(
-                    f"the Dask workers grading this student died each time it was tried ({error})"
-                )
-            yield by_key[future.key], error
+            yield by_key[future.key], outcome_of(future)
+
+
+def outcome_of(future: distributed.Future) -> object:
+    """The result of a future as_completed gave, or the exception it raised.
+
+    Its status can be "pending" again by now: a worker that died after finishing it took the
+    result along, and Dask computes it once more; result() waits for that."""
+    from distributed import KilledWorker
+
+    try:
+        return future.result()
+    except KilledWorker as error:
+        # A worker lost mid-job is retried by Dask on another worker; after
+        # distributed.scheduler.allowed-failures it comes back as KilledWorker.
+        return WorkerLost(
+            f"the Dask workers grading this student died each time it was tried ({error})"
+        )
+    except Exception as error:
+        return error
