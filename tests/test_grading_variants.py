@@ -56,12 +56,19 @@ class ExecutedVariants:
         self.course = course
         self.workdir = workdir
         self.done: dict[str, dict[str, VariantOutcome]] = {}
+        self.failed: dict[str, Exception] = {}
 
     def get(self, notebook_id: str, variant: Variant) -> VariantOutcome:
+        if notebook_id in self.failed:  # said once, in the first test; not run again per variant
+            pytest.fail(f"the variants of {notebook_id} did not run: {self.failed[notebook_id]}")
         if notebook_id not in self.done:
             folder = self.workdir / notebook_id
             folder.mkdir()
-            outcomes = run_variants(self.course, ASSIGNMENT, variant_set(notebook_id), folder)
+            try:
+                outcomes = run_variants(self.course, ASSIGNMENT, variant_set(notebook_id), folder)
+            except Exception as error:
+                self.failed[notebook_id] = error
+                raise
             self.done[notebook_id] = {outcome.name: outcome for outcome in outcomes}
         return self.done[notebook_id][variant.name]
 

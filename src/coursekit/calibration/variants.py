@@ -25,6 +25,7 @@ from coursekit.authoring.cohort import fill_release
 from coursekit.calibration.types import VariantOutcome
 from coursekit.core import cells
 from coursekit.core.course import Course
+from coursekit.core.kernel_start import start_kernel
 from coursekit.nbgrader import api as nbgrader_api
 
 # Course content the calibration reads as data (specs, variants), relative to the course root;
@@ -169,6 +170,7 @@ async def _execute_all(
                 allow_errors=True,
                 resources={"metadata": {"path": str(workdir)}},
             )
+            await start_kernel(client)
             await client.async_execute()
         return key, nb
 

@@ -14,6 +14,12 @@ from nbformat import NotebookNode
 from coursekit.core.course import Course, locate_course
 from coursekit.core.environment import put_venv_first_on_path
 from coursekit.core.errors import NbgraderError
+from coursekit.core.kernel_start import (
+    DIED_AT_START,
+    SILENT_AT_START,
+    START_ATTEMPTS,
+    STARTUP_TIMEOUT_DEFAULT_S,
+)
 from coursekit.grading import inflight, runlock
 from coursekit.grading.flags import with_suspicions
 from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
@@ -40,17 +46,6 @@ Progress = Callable[[int, int, StudentOutcome], None]
 # One autograde at a time per process: nbgrader's apps share global state (see
 # workers/local.py), so a Dask worker run with several threads must not grade two at once.
 GRADING_LOCK = threading.Lock()
-
-# A kernel can die before it answers at all when grading processes start kernels at the same
-# moment: jupyter_client picks each kernel's ports by binding free ones and releasing them, and
-# another process can take a port in between (nteract/papermill#511). Seen once in 3 runs of 32
-# students on 8 workers. No student code has run by then, so grading again is safe.
-KERNEL_START_ATTEMPTS = 3
-KERNEL_START_FAILURE = "Kernel died before replying to kernel_info"
-# A kernel that started but never answered within c.Execute.startup_timeout (nbclient's words):
-# the notebook is tried once more, a warm kernel's in a cold one, then failed saying so.
-KERNEL_SILENT = "Kernel didn't respond in"
-STARTUP_TIMEOUT_DEFAULT_S = 60  # nbclient's own default for c.Execute.startup_timeout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,12 +224,12 @@ def run_autograde(course: Course, assignment_id: str, student_id: str, force: bo
     Returns notes for the student's outcome (a warm kernel replaced by a cold one)."""
     silent_once = False
     notes: list[str] = []
-    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+    for attempt in range(1, START_ATTEMPTS + 1):
         try:
             nbgrader_api.autograde_student(course, assignment_id, student_id, force=force)
             return notes
         except NbgraderError as error:
-            if KERNEL_SILENT in error.summary:
+            if SILENT_AT_START in error.summary:
                 bound = course.config.Execute.get("startup_timeout", STARTUP_TIMEOUT_DEFAULT_S)
                 if silent_once:
                     raise NbgraderError(
@@ -246,7 +241,7 @@ def run_autograde(course: Course, assignment_id: str, student_id: str, force: bo
                 course, note = with_cold_kernel(course, bound)
                 notes = [note] if note else []
                 continue
-            if KERNEL_START_FAILURE not in error.summary or attempt == KERNEL_START_ATTEMPTS:
+            if DIED_AT_START not in error.summary or attempt == START_ATTEMPTS:
                 raise
     return notes
 
