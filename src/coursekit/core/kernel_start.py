@@ -23,7 +23,8 @@ STARTUP_TIMEOUT_DEFAULT_S = 60  # nbclient's own default for c.Execute.startup_t
 
 
 async def start_kernel(client: NotebookClient, attempts: int = START_ATTEMPTS) -> None:
-    """Start client's kernel (and its channels), again when it died before its first answer.
+    """Start client's kernel (and its channels), again when it died or stayed silent before its
+    first answer (no code has run yet, so another start is safe).
 
     client.async_execute() then runs the notebook in this kernel and shuts it down."""
     for attempt in range(1, attempts + 1):
@@ -33,5 +34,6 @@ async def start_kernel(client: NotebookClient, attempts: int = START_ATTEMPTS) -
             await client.async_start_new_kernel_client()  # cleans the kernel up if it raises
             return
         except RuntimeError as error:
-            if DIED_AT_START not in str(error) or attempt == attempts:
+            failed_at_start = DIED_AT_START in str(error) or SILENT_AT_START in str(error)
+            if not failed_at_start or attempt == attempts:
                 raise
