@@ -50,6 +50,7 @@ from coursekit.integrity.verdict_arming import (
 from coursekit.integrity.verdict_judging import (
     VERDICT_ERROR,
     check_notebook,
+    held_for_review,
     notebook_suspicions,
     strip_markers,
 )
@@ -243,6 +244,49 @@ def test_a_rigged_allclose_zeroes_every_test_of_the_notebook() -> None:
     assert all(score == 0 for gid, score in scores(nb).items() if gid in full_marks(nb))
     assert {f.grade_id for f in findings if f.zeroed} == set(full_marks(nb))
     assert all("np.allclose" in f.detail for f in findings if f.zeroed)
+
+
+def first_error(nb: NotebookNode, grade_id: str) -> NotebookNode:
+    cell = next(c for c in nb.cells if cells.grade_id(c) == grade_id)
+    return next(o for o in cell.outputs if o.output_type == "error")
+
+
+def test_rigged_comparisons_hold_passing_tests_for_review_and_leave_failed_ones_failed() -> None:
+    # add is wrong (its test fails on its own); square is wrong too, but the rigged
+    # np.allclose makes its test pass: only that one has points at stake.
+    nb = numpy_test_notebook()
+    nb = edit_cell(nb, "add_answer", "def add(a, b):\n    return a - b")
+    nb, findings = graded(nb, {"np": fake_numpy(allclose=lambda *a, **k: True)})
+    assert (scores(nb)["add_is_sum"], scores(nb)["square_is_power"]) == (0, 0)
+    assert first_error(nb, "add_is_sum").ename == "AssertionError"  # its own verdict stands
+    (held,) = [f for f in findings if f.needs_review]
+    square_points = full_marks(nb)["square_is_power"]
+    assert (held.grade_id, held.review_points, held.max_points) == (
+        "square_is_power",
+        square_points,
+        square_points,
+    )
+    assert not any(f.grade_id == "add_is_sum" for f in findings)
+    told = first_error(nb, "square_is_power")
+    assert told.ename == VERDICT_ERROR
+    assert f"it would have earned {square_points:g} of {square_points:g} points" in told.evalue
+    assert held_for_review(nb.cells[held.cell - 1]) == square_points
+    (suspicion,) = notebook_suspicions("arith", nb)
+    assert (suspicion.review_points, suspicion.max_points) == (square_points, square_points)
+    del nb.metadata[VERDICTS_KEY]  # read back from the error output alone
+    (suspicion,) = notebook_suspicions("arith", nb)
+    assert (suspicion.review_points, suspicion.max_points) == (square_points, square_points)
+
+
+def test_rigged_comparisons_in_a_notebook_whose_tests_all_failed_are_said_once() -> None:
+    nb = numpy_test_notebook()
+    nb = edit_cell(nb, "add_answer", "def add(a, b):\n    return a - b")
+    nb = edit_cell(nb, "square_is_power", "assert np.array_equal(square(3), 9), 'square(3)'")
+    nb, findings = graded(nb, {"np": fake_numpy(allclose=lambda *a, **k: True)})
+    assert {scores(nb)[gid] for gid in full_marks(nb)} == {0}
+    (finding,) = findings
+    assert finding.cell is None and not finding.zeroed and not finding.needs_review
+    assert "no test passed" in finding.detail and "np.allclose" in finding.detail
 
 
 def test_the_same_rigged_allclose_passes_without_the_check() -> None:

@@ -15,6 +15,7 @@ from coursekit.grading.types import (
     StudentOutcome,
 )
 from coursekit.intake.types import CollectReport, RosterImport
+from coursekit.integrity.types import Suspicion
 from coursekit.reporting.types import FeedbackReport, GradeRow
 
 
@@ -48,10 +49,27 @@ def outcome_note(outcome: StudentOutcome) -> str:
     if outcome.status is Status.GRADED:
         parts += [p.reason for p in outcome.problems]
         parts += [f"{crash.where}: {crash.reason}" for crash in outcome.crashes]
-    if outcome.suspicions:
-        parts.append(f"{len(outcome.suspicions)} flagged for a TA (below)")
+    if outcome.under_review:
+        count = len(outcome.under_review)
+        parts.append(
+            f"{count} test{'s' if count > 1 else ''} need{'' if count > 1 else 's'} review "
+            f"({points(outcome.held_points)} points held until a TA decides)"
+        )
+    others = len(outcome.suspicions) - len(outcome.under_review)
+    if others:
+        parts.append(f"{others} flagged for a TA (below)")
     note = "; ".join(parts)
     return f"{outcome.status.value}: {note}" if note else outcome.status.value
+
+
+def flag_label(suspicion: Suspicion) -> str:
+    """What a flag is, with the points a test under review would have earned."""
+    if suspicion.needs_review:
+        return (
+            f"needs review, would earn {points(suspicion.review_points)} of "
+            f"{points(suspicion.max_points)} points"
+        )
+    return suspicion.kind.value
 
 
 def render_autograde(report: AutogradeReport) -> str:
@@ -79,12 +97,12 @@ def render_autograde(report: AutogradeReport) -> str:
     failed = [o for o in report.outcomes if o.status is Status.FAILED and o.log_tail]
     tails = [f"\n--- nbgrader log tail for {o.student_id} ---\n{o.log_tail}" for o in failed]
     flagged = [
-        f"  {o.student_id}: {s.where}: {s.kind.value}: {s.detail}"
+        f"  {o.student_id}: {s.where}: {flag_label(s)}: {s.detail}"
         for o in report.outcomes
         for s in o.suspicions
     ]
     if flagged:
-        flagged.insert(0, "\nFlagged for a TA (suspicious code, untrusted verdicts):")
+        flagged.insert(0, "\nFlagged for a TA (suspicious code, tests to review):")
     return "\n".join([f"Autograde of {report.assignment_id}", table, *flagged, *tails])
 
 

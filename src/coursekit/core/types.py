@@ -20,6 +20,12 @@ class CellScore:
     needs_manual_grade: bool
     failed_tests: bool
 
+    @property
+    def test_under_review(self) -> bool:
+        """An autograder test waiting for a TA (the verdict checks held it, or the answer a TA
+        graded changed): it counts its auto_score, 0 when held, until a TA grades it."""
+        return self.cell_type == "code" and self.needs_manual_grade
+
 
 @dataclass(frozen=True)
 class NotebookScore:
@@ -34,6 +40,11 @@ class NotebookScore:
     manual_score: float
     needs_manual_grade: bool
     cells: tuple[CellScore, ...] = ()
+
+    @property
+    def tests_under_review(self) -> tuple[CellScore, ...]:
+        """Its autograder tests waiting for a TA."""
+        return tuple(cell for cell in self.cells if cell.test_under_review)
 
     @property
     def max_auto_score(self) -> float:

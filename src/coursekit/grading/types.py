@@ -34,6 +34,16 @@ class StudentOutcome:
     suspicions: tuple[Suspicion, ...] = ()  # flagged for a TA: code scan and verdict checks
     crashes: tuple[KernelCrash, ...] = ()  # graded, but the kernel died or timed out here
 
+    @property
+    def under_review(self) -> tuple[Suspicion, ...]:
+        """The tests the verdict checks hold for a TA: they count 0 until a TA decides."""
+        return tuple(s for s in self.suspicions if s.needs_review)
+
+    @property
+    def held_points(self) -> float:
+        """The points those tests would have earned."""
+        return sum(s.review_points or 0.0 for s in self.under_review)
+
 
 @dataclass(frozen=True)
 class AutogradeReport:

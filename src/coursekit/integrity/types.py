@@ -38,6 +38,14 @@ class Suspicion:
     line: int | None
     kind: SuspicionKind
     detail: str
+    # A test under review: the points it would have earned (held back until a TA decides).
+    review_points: float | None = None
+    max_points: float | None = None
+
+    @property
+    def needs_review(self) -> bool:
+        """Whether a TA must decide on points held back from the grade."""
+        return self.review_points is not None
 
     @property
     def where(self) -> str:

@@ -1,17 +1,23 @@
-"""Judging the verdict checks: reading the executed notebook, deciding which tests can't be trusted.
+"""Judging the verdict checks: reading the executed notebook, deciding which tests need review.
 
 After nbgrader's Execute has run a notebook armed by coursekit.integrity.verdict_arming, its
-cells are read. A test cell that shows neither an error nor its own marker exactly once (its
-error swallowed, its code rewritten, its output suppressed), shows another cell's marker, or a
-result output it did not produce scores 0: an error output `VerdictNotTrustworthy` goes first
-in the cell, which nbgrader's grading reads first. If a probe did not fail as it must, every
-test cell of the notebook scores 0. Then the cells get their own source back and the probes go,
-so the graded notebook and the feedback show the instructor's tests as they are; what was found
-is kept in the notebook's metadata (VERDICTS_KEY) for `course autograde` and `course report`.
+cells are read. A test has three outcomes: passed, failed, or needs review. A test cell that
+shows neither an error nor its own marker exactly once (its error swallowed, its code rewritten,
+its output suppressed), shows another cell's marker, or a result output it did not produce is
+not trusted; if a probe did not fail as it must, no passing test of the notebook is (a rigged
+comparison can only make a test pass: a test that failed keeps its failure and its verdict).
+An untrusted test that would have earned points needs review: an error output
+`VerdictNotTrustworthy` goes first in the cell (nbgrader's grading reads it first, so it counts
+0), saying why and what it would have earned, and coursekit's SaveAutoGradesPerNotebook flags
+the cell needs_manual_grade for the formgrader, where a TA's grade overrides it. Then the cells
+get their own source back and the probes go, so the graded notebook and the feedback show the
+instructor's tests as they are; what was found is kept in the notebook's metadata
+(VERDICTS_KEY) for `course autograde`, `course report` and `course export`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -21,6 +27,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from coursekit.core import cells
+from coursekit.core.formatting import points
 from coursekit.integrity.types import Suspicion, SuspicionKind
 from coursekit.integrity.verdict_arming import (
     MARKER,
@@ -31,8 +38,11 @@ from coursekit.integrity.verdict_arming import (
     ArmedCell,
     Probe,
 )
+from coursekit.nbgrader.api import cell_grade
 
 VERDICT_ERROR = "VerdictNotTrustworthy"  # the ename of the error output that zeroes a cell
+# How the error output says what the test would have earned (read back when metadata is gone).
+REVIEW_POINTS = re.compile(r"it would have earned ([0-9.]+) of ([0-9.]+) points")
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,13 @@ class Finding:
     detail: str
     zeroed: bool
     flagged: bool = True  # False: a note for the log only (probes a dead kernel never ran)
+    review_points: float | None = None  # needs review: the points the test would have earned
+    max_points: float | None = None  # the test's points (set with review_points)
+
+    @property
+    def needs_review(self) -> bool:
+        """Whether a TA must decide on points the test would otherwise have given."""
+        return self.review_points is not None
 
 
 def stdout_text(cell: NotebookNode) -> str:
@@ -95,14 +112,38 @@ def distrust_reasons(cell: NotebookNode, armed: ArmedCell, owner: Mapping[str, s
     return reasons
 
 
-def verdict_error(detail: str) -> NotebookNode:
-    """The error output that makes nbgrader score a test cell 0, saying why."""
-    evalue = (
-        f"the grader could not confirm this test's verdict: {detail}. Scored 0, flagged for a TA."
-    )
+def would_earn(cell: NotebookNode) -> tuple[float, float]:
+    """(points, max points) nbgrader would give the executed test cell as it stands."""
+    score, max_points = cell_grade(cell)
+    return float(score or 0.0), float(max_points)
+
+
+def verdict_error(
+    detail: str, earned: float = 0.0, max_points: float | None = None
+) -> NotebookNode:
+    """The error output that makes nbgrader score a test cell 0, saying why and, when the test
+    would have earned points, that a TA decides on them."""
+    if earned > 0 and max_points is not None:
+        outcome = (
+            f"Needs review: it would have earned {points(earned)} of {points(max_points)} "
+            "points, which count 0 until a TA decides."
+        )
+    else:
+        outcome = "Scored 0, flagged for a TA."
+    evalue = f"the grader could not confirm this test's verdict: {detail}. {outcome}"
     return nbformat.v4.new_output(
         "error", ename=VERDICT_ERROR, evalue=evalue, traceback=[f"{VERDICT_ERROR}: {evalue}"]
     )
+
+
+def held_for_review(cell: NotebookNode) -> float | None:
+    """The points an executed test cell would have earned if the verdict checks held them for
+    a TA's review (read from their error output), else None."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error" and output.get("ename") == VERDICT_ERROR:
+            held = REVIEW_POINTS.search(str(output.get("evalue", "")))
+            return float(held.group(1)) if held else None
+    return None
 
 
 def probe_failure(cell: NotebookNode, probe: Probe) -> str | None:
@@ -160,62 +201,109 @@ def strip_markers(cell: NotebookNode) -> None:
     cell["outputs"] = kept
 
 
-def check_notebook(nb: NotebookNode, armed: Armed) -> list[Finding]:
-    """Judge an executed armed notebook in place: zero untrusted tests, restore, report."""
-    owner = {a.marker: a.grade_id for a in armed.cells}
-    findings: list[Finding] = []
-    probe_cells = {p.index for p in armed.probes}
-    failed_probes: list[str] = []
+def failed_probes_of(nb: NotebookNode, armed: Armed) -> tuple[list[str], int]:
+    """(why each probe that did not fail as it must, said once each; how many never ran)."""
+    failed: list[str] = []
     unrun = 0
     for probe in armed.probes:
         why = probe_failure(nb.cells[probe.index], probe) if probe.index < len(nb.cells) else ""
         if why == "":
             unrun += 1
-        elif why is not None and why not in failed_probes:
-            failed_probes.append(why)
+        elif why is not None and why not in failed:
+            failed.append(why)
+    return failed, unrun
+
+
+def leaked_marker_findings(
+    index: int, cell: NotebookNode, armed: Armed, owner: Mapping[str, str]
+) -> list[Finding]:
+    """A cell that is not a test printed tests' markers: it and the owners are flagged."""
+    leaked = sorted({owner.get(MARKER_PREFIX + m, "?") for m in MARKER.findall(stdout_text(cell))})
+    found = [
+        Finding(
+            index + 1,
+            cells.grade_id(cell),
+            f"it printed the completion marker of {', '.join(leaked)}",
+            False,
+        )
+    ]
+    found.extend(
+        Finding(
+            a.index + 1, a.grade_id, f"its completion marker was printed by cell {index + 1}", True
+        )
+        for a in armed.cells
+        if a.grade_id in leaked
+    )
+    return found
+
+
+def test_findings(nb: NotebookNode, armed: Armed, failed_probes: list[str]) -> list[Finding]:
+    """The findings on the test cells and on cells that printed a test's marker.
+
+    A failed probe concerns the tests that would earn points (a rigged comparison only makes
+    tests pass); a test that failed keeps its own verdict and no finding."""
+    owner = {a.marker: a.grade_id for a in armed.cells}
+    probe_cells = {p.index for p in armed.probes}
     by_index = {a.index: a for a in armed.cells}
+    findings: list[Finding] = []
     for index, cell in enumerate(nb.cells):
         if index in probe_cells:
             continue
-        reasons = []
-        if index in by_index:
-            reasons = distrust_reasons(cell, by_index[index], owner)
-            if failed_probes:
-                reasons.append(
-                    "the known-answer checks after the notebook failed ("
-                    + "; ".join(failed_probes)
-                    + "): the comparisons the tests rely on were changed"
-                )
-        elif MARKER.search(stdout_text(cell)):
-            leaked = sorted(
-                {owner.get(MARKER_PREFIX + m, "?") for m in MARKER.findall(stdout_text(cell))}
+        if index not in by_index:
+            if MARKER.search(stdout_text(cell)):
+                findings.extend(leaked_marker_findings(index, cell, armed, owner))
+            continue
+        reasons = distrust_reasons(cell, by_index[index], owner)
+        earned, _ = would_earn(cell)
+        if failed_probes and earned > 0:
+            reasons.append(
+                "the known-answer checks after the notebook failed ("
+                + "; ".join(failed_probes)
+                + "): the comparisons the tests rely on were changed"
             )
-            findings.append(
-                Finding(
-                    index + 1,
-                    cells.grade_id(cell),
-                    f"it printed the completion marker of {', '.join(leaked)}",
-                    False,
-                )
-            )
-            for a in armed.cells:
-                if a.grade_id in leaked:
-                    findings.append(
-                        Finding(
-                            a.index + 1,
-                            a.grade_id,
-                            f"its completion marker was printed by cell {index + 1}",
-                            True,
-                        )
-                    )
         if reasons:
             findings.append(Finding(index + 1, cells.grade_id(cell), "; ".join(reasons), True))
-    zeroed: dict[int, list[str]] = {}
+    return findings
+
+
+def zero_and_hold(nb: NotebookNode, findings: list[Finding]) -> list[Finding]:
+    """Put the error output first in each untrusted test cell; the findings with the points
+    each such test would have earned (held for a TA's review)."""
+    details: dict[int, list[str]] = {}
     for finding in findings:
         if finding.zeroed and finding.cell is not None:
-            zeroed.setdefault(finding.cell - 1, []).append(finding.detail)
-    for index, details in zeroed.items():
-        nb.cells[index].setdefault("outputs", []).insert(0, verdict_error("; ".join(details)))
+            details.setdefault(finding.cell - 1, []).append(finding.detail)
+    held: dict[int, tuple[float, float]] = {}
+    for index, told in details.items():
+        cell = nb.cells[index]
+        earned, max_points = would_earn(cell)
+        cell.setdefault("outputs", []).insert(0, verdict_error("; ".join(told), earned, max_points))
+        if earned > 0:
+            held[index] = (earned, max_points)
+    return [
+        dataclasses.replace(f, review_points=held[f.cell - 1][0], max_points=held[f.cell - 1][1])
+        if f.zeroed and f.cell is not None and f.cell - 1 in held
+        else f
+        for f in findings
+    ]
+
+
+def check_notebook(nb: NotebookNode, armed: Armed) -> list[Finding]:
+    """Judge an executed armed notebook in place: zero untrusted tests (holding for review what
+    they would have earned), restore, report."""
+    failed_probes, unrun = failed_probes_of(nb, armed)
+    findings = zero_and_hold(nb, test_findings(nb, armed, failed_probes))
+    if failed_probes and not any(f.zeroed for f in findings):
+        findings.append(
+            Finding(
+                None,
+                None,
+                "the known-answer checks after the notebook failed ("
+                + "; ".join(failed_probes)
+                + "): no test passed, so no verdict was in doubt",
+                False,
+            )
+        )
     if unrun and not failed_probes:
         findings.append(
             Finding(
@@ -227,6 +315,8 @@ def check_notebook(nb: NotebookNode, armed: Armed) -> list[Finding]:
                 flagged=False,
             )
         )
+    probe_cells = {p.index for p in armed.probes}
+    by_index = {a.index: a for a in armed.cells}
     for a in armed.cells:
         nb.cells[a.index].source = a.source
         strip_markers(nb.cells[a.index])
@@ -235,23 +325,51 @@ def check_notebook(nb: NotebookNode, armed: Armed) -> list[Finding]:
             strip_markers(cell)
     nb.cells = [cell for index, cell in enumerate(nb.cells) if index not in probe_cells]
     nb.metadata[VERDICTS_KEY] = [
-        {"cell": f.cell, "grade_id": f.grade_id, "detail": f.detail, "zeroed": f.zeroed}
+        {
+            "cell": f.cell,
+            "grade_id": f.grade_id,
+            "detail": f.detail,
+            "zeroed": f.zeroed,
+            "review_points": f.review_points,
+            "max_points": f.max_points,
+        }
         for f in findings
         if f.flagged
     ]
     return findings
 
 
+def recorded_findings(nb: NotebookNode) -> list[Mapping]:
+    """The findings CheckVerdicts recorded in an autograded notebook (read back from the error
+    outputs when its metadata was cleared)."""
+    recorded = nb.get("metadata", {}).get(VERDICTS_KEY)
+    if recorded is not None:
+        return [r for r in recorded if isinstance(r, Mapping)]
+    found = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") == VERDICT_ERROR:
+                evalue = str(output.get("evalue", ""))
+                held = REVIEW_POINTS.search(evalue)
+                found.append(
+                    {
+                        "cell": index + 1,
+                        "grade_id": cells.grade_id(cell),
+                        "detail": evalue,
+                        "review_points": float(held.group(1)) if held else None,
+                        "max_points": float(held.group(2)) if held else None,
+                    }
+                )
+    return found
+
+
+def optional_points(value: object) -> float | None:
+    """A recorded number of points, or None (absent, or not a number: the metadata is data)."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def notebook_suspicions(notebook_id: str, nb: NotebookNode) -> tuple[Suspicion, ...]:
     """The verdict findings recorded in an autograded notebook, as suspicions."""
-    recorded = nb.get("metadata", {}).get(VERDICTS_KEY)
-    if recorded is None:  # metadata cleared: the error outputs still say which cells
-        recorded = [
-            {"cell": i + 1, "grade_id": cells.grade_id(c), "detail": o.get("evalue", "")}
-            for i, c in enumerate(nb.cells)
-            for o in c.get("outputs", [])
-            if o.get("output_type") == "error" and o.get("ename") == VERDICT_ERROR
-        ]
     return tuple(
         Suspicion(
             notebook_id,
@@ -260,9 +378,10 @@ def notebook_suspicions(notebook_id: str, nb: NotebookNode) -> tuple[Suspicion, 
             None,
             SuspicionKind.UNTRUSTED_VERDICT,
             str(r.get("detail", "")),
+            review_points=optional_points(r.get("review_points")),
+            max_points=optional_points(r.get("max_points")),
         )
-        for r in recorded
-        if isinstance(r, Mapping)
+        for r in recorded_findings(nb)
     )
 
 

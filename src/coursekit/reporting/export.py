@@ -19,6 +19,9 @@ from coursekit.reporting.types import CellGradeRow, GradeRow, LmsExport
 # Statuses read from the gradebook and the course folders (no memory of earlier runs needed).
 GRADED = "graded"
 NEEDS_MANUAL_GRADE = "needs manual grade"
+# Autograder tests held for a TA (coursekit.integrity.verdict_judging): the total is not final.
+UNDER_REVIEW = "tests under review"
+GRADED_STATUSES = (GRADED, NEEDS_MANUAL_GRADE, UNDER_REVIEW)  # graded, if not all final yet
 NOT_GRADED = "not graded"  # submitted, but never autograded (rejected, or not run yet)
 FAILED = "autograde failed"  # in the gradebook without an autograded notebook
 UNFINISHED = "grading unfinished"  # being graded, or cut off (inflight): nothing of it is final
@@ -56,6 +59,8 @@ def student_rows(
             status = UNFINISHED
         elif not (autograded / f"{notebook_id}.ipynb").is_file():
             status = FAILED
+        elif score.tests_under_review:
+            status = UNDER_REVIEW
         else:
             status = NEEDS_MANUAL_GRADE if score.needs_manual_grade else GRADED
         rows.append(
@@ -157,8 +162,13 @@ def assignment_totals(
     for row in rows:
         by_student.setdefault(row.student_id, []).append(row)
     totals: dict[str, float | None] = {}
-    ungraded, partial, manual = [], [], []
+    ungraded, partial, manual, held = [], [], [], []
     for student_id, student_rows in sorted(by_student.items()):
+        if any(row.status == UNDER_REVIEW for row in student_rows):
+            # Held back: the LMS keeps what it has until a TA has decided on the tests.
+            totals[student_id] = None
+            held.append(student_id)
+            continue
         # A failed autograde's gradebook entry is no grade: nbgrader stopped before the tests ran.
         scores = [
             row.score
@@ -182,6 +192,12 @@ def assignment_totals(
         warnings.append(
             f"some notebooks not graded for {', '.join(partial)}: "
             "their totals count only the graded ones"
+        )
+    if held:
+        warnings.append(
+            f"totals held back for {', '.join(held)}: autograder tests under review "
+            "(`course report` lists them with the points at stake); grade them in formgrader "
+            "and export again"
         )
     if manual:
         warnings.append(

@@ -1,4 +1,5 @@
-"""The report's flags: per student and notebook, the suspicious code and the untrusted verdicts."""
+"""The report's flags: per student and notebook, the suspicious code, the tests to review and
+the untrusted verdicts."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from nbformat import NotebookNode
 
 from coursekit.core.course import Course
+from coursekit.core.formatting import points
 from coursekit.grading.flags import flag_submission
 from coursekit.integrity.suspicion import describe
 from coursekit.integrity.types import Suspicion, SuspicionKind
@@ -24,10 +26,27 @@ def report_flags(
     for student_id in student_ids:
         groups: dict[tuple[str, FlagKind], list[Suspicion]] = {}
         for found in flag_submission(course, assignment_id, student_id, release, graded=True):
-            untrusted = found.kind is SuspicionKind.UNTRUSTED_VERDICT
-            kind = FlagKind.UNTRUSTED if untrusted else FlagKind.SUSPICIOUS
-            groups.setdefault((found.notebook_id, kind), []).append(found)
+            groups.setdefault((found.notebook_id, flag_kind(found)), []).append(found)
         for (notebook_id, kind), items in groups.items():
-            detail = "; ".join(describe(item) for item in items)
+            detail = "; ".join(flag_detail(item) for item in items)
             flags.append(Flag(student_id, notebook_id, kind, detail))
     return flags
+
+
+def flag_kind(found: Suspicion) -> FlagKind:
+    """Review for a test holding back points, untrusted for other verdict findings."""
+    if found.needs_review:
+        return FlagKind.REVIEW
+    if found.kind is SuspicionKind.UNTRUSTED_VERDICT:
+        return FlagKind.UNTRUSTED
+    return FlagKind.SUSPICIOUS
+
+
+def flag_detail(found: Suspicion) -> str:
+    """The flag's text; for a test under review, the points a TA restores first."""
+    if not found.needs_review:
+        return describe(found)
+    return (
+        f"would earn {points(found.review_points)} of {points(found.max_points)} points "
+        f"(counted 0 until a TA grades it in formgrader): {describe(found)}"
+    )

@@ -25,8 +25,7 @@ from coursekit.integrity.types import SimilarPair
 from coursekit.nbgrader import api as nbgrader_api
 from coursekit.reporting.export import (
     FAILED,
-    GRADED,
-    NEEDS_MANUAL_GRADE,
+    GRADED_STATUSES,
     NOT_GRADED,
     UNFINISHED,
     collect_grade_rows,
@@ -41,7 +40,6 @@ from coursekit.reporting.types import (
     TestPassRate,
 )
 
-GRADED_STATUSES = (GRADED, NEEDS_MANUAL_GRADE)
 # What a failing test raises, and what the release's stub raises in an unanswered cell: lost
 # points, not a crash worth a TA's look.
 # A test zeroed by the verdict checks is flagged as an untrusted verdict (reporting.flags).

@@ -20,12 +20,11 @@ from matplotlib.figure import Figure
 
 from coursekit.core.course import Course
 from coursekit.integrity.similarity import KGRAM, MIN_OWN_TOKENS
-from coursekit.reporting.export import GRADED, NEEDS_MANUAL_GRADE
+from coursekit.reporting.export import GRADED_STATUSES
 from coursekit.reporting.report import build_report
 from coursekit.reporting.types import ReportData, ReportFiles
 
 REPORT_FOLDER = "report"  # relative to the course root
-GRADED_STATUSES = (GRADED, NEEDS_MANUAL_GRADE)
 FIGURE_DPI = 100
 BAR_COLOUR = "#3b6ea5"
 LOW_COLOUR = "#c0504d"  # pass rates under LOW_PASS_RATE: tests to look at first

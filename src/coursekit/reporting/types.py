@@ -83,6 +83,7 @@ class FlagKind(StrEnum):
     LATE = "late"  # timestamp.txt after the due date (with any extension)
     SUSPICIOUS = "suspicious"  # code that rebinds libraries, hooks the kernel, reads grader files
     UNTRUSTED = "untrusted verdict"  # a test's verdict could not be confirmed: scored 0
+    REVIEW = "needs review"  # ...and the test would have earned points: a TA decides on them
 
 
 @dataclass(frozen=True)

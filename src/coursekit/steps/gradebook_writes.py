@@ -17,7 +17,8 @@ A TA-graded cell without a stored fingerprint (graded before this class wrote an
 run since) is flagged, as nbgrader does: nothing proves it unchanged. The fingerprints live in
 their own table of the gradebook (coursekit_graded_answer), written in the notebook's
 transaction; nbgrader and its formgrader never read it. A cell without a manual_score is flagged
-exactly as nbgrader flags it: when the autograder cannot score it.
+exactly as nbgrader flags it: when the autograder cannot score it, or when the verdict checks
+hold the test for review (coursekit.integrity.verdict_judging: it counts 0 until a TA grades it).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from nbgrader import utils as nbgrader_utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor, SaveAutoGrades
 
+from coursekit.integrity.verdict_judging import held_for_review
 from coursekit.nbgrader.answer_fingerprints import FINGERPRINTS, create_fingerprint_table
 
 
@@ -134,13 +136,17 @@ class SaveAutoGradesPerNotebook(SaveAutoGrades):
         )
         auto_score, _ = nbgrader_utils.determine_grade(cell, self.log)
         grade.auto_score = auto_score
-        grade.needs_manual_grade = needs_manual_grade(
+        flagged = needs_manual_grade(
             auto_score,
             grade.manual_score,
             bool(grade.needs_manual_grade),
             self.fingerprints[grade_id],
             self.stored.get(grade_id),
         )
+        # A test the verdict checks hold for review waits for a TA like a written answer;
+        # once a TA has graded it, the rule above keeps the TA's grade as for any cell.
+        under_review = held_for_review(cell) is not None and grade.manual_score is None
+        grade.needs_manual_grade = flagged or under_review
 
     def _add_comment(self, cell: NotebookNode, resources: ResourcesDict) -> None:
         comment = self.gradebook.find_comment(
