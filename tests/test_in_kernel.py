@@ -336,5 +336,5 @@ def test_the_probe_cell_fits_in_one_copied_zmq_frame() -> None:
     import zmq
 
     found = probe_sources(uses_numpy=True, called=["abs", "all", "len", "max", "sum", "zip"])
-    source = probe_cell_source([(token, body) for _, token, body in found], "marker")
+    source = probe_cell_source([(token, body) for _, token, body, _ in found], "marker")
     assert len(json.dumps({"code": source})) < zmq.COPY_THRESHOLD

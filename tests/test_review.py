@@ -76,15 +76,15 @@ def test_a_rigged_test_waits_for_a_ta_who_settles_it_in_formgrader(
     assert honest.under_review == ()  # a failed test is failed, not in doubt
     assert cell_grades(course, "honest")["add_is_sum"] == (0.0, False)
     held = {s.grade_id: s.review_points for s in rigged.under_review}
-    assert held["add_is_sum"] == points["add_is_sum"]
-    assert all(held[gid] == points[gid] for gid in held)
-    assert rigged.held_points == sum(held.values())
+    assert held == {"add_is_sum": points["add_is_sum"]}  # square never touched the class
+    assert rigged.held_points == points["add_is_sum"]
     gradebook = cell_grades(course, "rigged")
-    assert {gid: gradebook[gid] for gid in held} == {gid: (0.0, True) for gid in held}
+    assert gradebook["add_is_sum"] == (0.0, True)
+    assert gradebook["square_is_power"] == (points["square_is_power"], False)
     table = render_autograde(report)
-    count = len(held)
-    assert f"{count} test{'s' if count > 1 else ''} need" in table
-    assert f"({rigged.held_points:g} points held until a TA decides)" in table
+    assert f"1 test needs review ({points['add_is_sum']:g} points held until a TA decides)" in (
+        table
+    )
     assert f"needs review, would earn {points['add_is_sum']:g} of" in table
 
     flags = [f for f in build_report(course, TINY_ASSIGNMENT).flags if f.kind is FlagKind.REVIEW]
@@ -99,8 +99,8 @@ def test_a_rigged_test_waits_for_a_ta_who_settles_it_in_formgrader(
     assert totals["rigged"] == "" and totals["honest"] != ""  # held back: the LMS keeps its own
     assert any(w.startswith("totals held back for rigged:") for w in warnings)
 
-    # The TA looks, agrees the object was rigged for add, restores the other tests' points.
-    decided = {gid: (0.0 if gid == "add_is_sum" else held[gid]) for gid in held}
+    # The TA looks and decides: the object was rigged, add earns nothing.
+    decided = {"add_is_sum": 0.0}
     grade_as_a_ta(course, "rigged", decided)
     totals, warnings = moodle_totals(course, tmp_path / "moodle.csv")
     assert totals["rigged"] != ""

@@ -41,6 +41,7 @@ from coursekit.integrity import fingerprints
 from coursekit.integrity.types import SuspicionKind
 from coursekit.integrity.verdict_arming import (
     MARKER,
+    TOUCH_PREFIX,
     VERDICTS_KEY,
     Armed,
     arm_notebook,
@@ -66,11 +67,15 @@ def stream(text: str, name: str = "stdout") -> NotebookNode:
 
 
 def run_in_process(
-    nb: NotebookNode, namespace: dict | None = None, hook: Hook | None = None
+    nb: NotebookNode,
+    namespace: dict | None = None,
+    hook: Hook | None = None,
+    before: dict[int, str] | None = None,
 ) -> None:
     """Run each code cell with exec() in one namespace, recording outputs as a kernel does.
 
     hook(index, cell, outputs) may change what is recorded: a compromised kernel's report.
+    before: code run (silently, as ContainedExecute does) before the cell of that index.
     """
     namespace = {} if namespace is None else namespace
     # Classes an earlier test's notebook made would still be alive in this process (a kernel
@@ -79,6 +84,9 @@ def run_in_process(
     for count, (index, cell) in enumerate(
         ((i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"), start=1
     ):
+        if before and index in before:
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(before[index], namespace)
         printed = io.StringIO()
         outputs: list[NotebookNode] = []
         error = None
@@ -119,7 +127,8 @@ def graded(
 ) -> tuple[NotebookNode, list]:
     """Arm, run in process, check: the notebook as nbgrader would score it, and the findings."""
     armed_nb, armed = arm_notebook(nb)
-    run_in_process(armed_nb, namespace, hook)
+    before = {test.index: armed.before_test for test in armed.cells}
+    run_in_process(armed_nb, namespace, hook, before)
     return armed_nb, check_notebook(armed_nb, armed)
 
 
@@ -286,7 +295,7 @@ def test_rigged_comparisons_in_a_notebook_whose_tests_all_failed_are_said_once()
     assert {scores(nb)[gid] for gid in full_marks(nb)} == {0}
     (finding,) = findings
     assert finding.cell is None and not finding.zeroed and not finding.needs_review
-    assert "no test passed" in finding.detail and "np.allclose" in finding.detail
+    assert "no passing test relied" in finding.detail and "np.allclose" in finding.detail
 
 
 def test_the_same_rigged_allclose_passes_without_the_check() -> None:
@@ -315,29 +324,92 @@ def tolerance_test_notebook(answer: str) -> NotebookNode:
     return square_notebook("got = square(3)\nassert abs(got - 9) < 1e-9, 'square(3)'", answer)
 
 
-RIGGED_ARITHMETIC = {
+RIGGED_ARITHMETIC = {  # an answer for square, and the rigged method its test uses
     "a class whose differences are zero": (
         "class Near:\n    def __sub__(self, other):\n        return 0.0\n\n"
-        "def square(x):\n    return Near()"
+        "def square(x):\n    return Near()",
+        "Near.__sub__",
     ),
     "a float subclass built inside the function": (
         "def square(x):\n"
         "    near = type('near', (float,), {'__sub__': lambda s, o: 0.0})\n"
-        "    return near(x + 1)"
+        "    return near(x + 1)",
+        "near.__sub__",
     ),
     "ordering that never disagrees": (
         "class Level(float):\n    def __lt__(self, other):\n        return False\n\n"
-        "    __gt__ = __lt__\n\ndef square(x):\n    return Level(x + 1)"
+        "    __gt__ = __lt__\n\ndef square(x):\n    return Level(x + 1)",
+        "Level.__lt__",
     ),
 }
 
 
-@pytest.mark.parametrize("answer", RIGGED_ARITHMETIC.values(), ids=RIGGED_ARITHMETIC.keys())
-def test_rigged_arithmetic_zeroes_every_test_of_the_notebook(answer: str) -> None:
+@pytest.mark.parametrize("case", RIGGED_ARITHMETIC.values(), ids=RIGGED_ARITHMETIC.keys())
+def test_rigged_arithmetic_holds_for_review_only_the_test_that_used_it(
+    case: tuple[str, str],
+) -> None:
+    answer, method = case
     nb = tolerance_test_notebook(answer)
     if "__lt__" in answer:  # a test that compares by ordering instead
         nb = square_notebook("got = square(3)\nassert not got < 9 and not got > 9", answer)
-    assert_cheats_stock_but_zeroed(nb, "rigged comparisons or arithmetic")
+    stock = copy.deepcopy(nb)
+    run_in_process(stock, {"__name__": "__main__"})
+    assert scores(stock)["square_is_power"] == full_marks(stock)["square_is_power"]  # cheated
+    checked, findings = graded(nb, {"__name__": "__main__"})
+    assert scores(checked)["square_is_power"] == 0
+    assert scores(checked)["add_is_sum"] == full_marks(checked)["add_is_sum"]  # untouched
+    (held,) = [f for f in findings if f.needs_review]
+    assert held.grade_id == "square_is_power" and method in held.detail
+    assert held.review_points == full_marks(checked)["square_is_power"]
+    assert not MARKER.search(nbformat.writes(checked)) and TOUCH_PREFIX not in nbformat.writes(
+        checked
+    )
+
+
+ALWAYS_EQUAL_ADD = (
+    "class Anything:\n    def __eq__(self, other):\n        return True\n\n\n"
+    "def add(a, b):\n    return Anything()\n"
+)
+
+
+def test_a_rigged_method_called_by_a_later_test_holds_that_test_too() -> None:
+    # The first test after the class finds it (and wraps it); the second is held because it
+    # called it (its counter moved), not because the class turned up.
+    nb = square_notebook("assert add(1, 1) == 2, 'add again'", "def square(x):\n    return x * x")
+    nb = edit_cell(nb, "add_answer", ALWAYS_EQUAL_ADD)
+    checked, findings = graded(nb, {"__name__": "__main__"})
+    held = {f.grade_id: f.detail for f in findings if f.needs_review}
+    assert set(held) == {"add_is_sum", "square_is_power"}
+    assert all("Anything.__eq__" in detail for detail in held.values())
+
+
+def test_a_rigged_class_no_test_used_is_flagged_once_and_costs_nothing() -> None:
+    nb = edit_cell(answered(), "add_answer", "def add(a, b):\n    return a + b\n\n" + (
+        "class Unused:\n    def __eq__(self, other):\n        return True\n\n"
+        "kept = Unused()\n"
+    ))  # fmt: skip
+    checked, findings = graded(nb, {"__name__": "__main__"})
+    assert {gid: scores(checked)[gid] for gid in full_marks(checked)} == full_marks(checked)
+    (finding,) = findings  # said once, for the notebook; every test keeps its verdict
+    assert finding.cell is None and not finding.zeroed and finding.flagged
+    assert "Unused.__eq__" in finding.detail and "no passing test relied" in finding.detail
+
+
+def test_the_watch_keeps_an_honest_class_s_prints_out_of_the_test() -> None:
+    chatty = (
+        "class Loud:\n"
+        "    def __init__(self, value):\n        self.value = value\n"
+        "    def __eq__(self, other):\n"
+        "        print('comparing')\n"
+        "        return isinstance(other, Loud) and self.value == other.value\n\n"
+        "kept = Loud(1)\n\n"
+        "def add(a, b):\n    return a + b\n"
+    )
+    checked, findings = graded(
+        edit_cell(answered(), "add_answer", chatty), {"__name__": "__main__"}
+    )
+    assert findings == []
+    assert not any("comparing" in str(c.get("outputs", "")) for c in checked.cells)
 
 
 HONEST_CLASSES = {
@@ -709,8 +781,11 @@ def test_a_rebound_allclose_scores_zero_and_is_flagged(checked: Graded) -> None:
 
 @pytest.mark.slow
 def test_an_always_equal_object_scores_zero_and_is_flagged(checked: Graded) -> None:
-    # The rigged-comparison probe fails: no test of the notebook can be trusted.
-    assert set(checked.auto("always_equal").values()) == {0}
+    # The rigged-comparison probe fails: the test that used the class needs review, the
+    # square test, which never touched it, keeps its points.
+    assert checked.auto("always_equal") == {**checked.points, "add_is_sum": 0}
+    (held,) = checked.outcome("always_equal").under_review
+    assert (held.grade_id, held.review_points) == ("add_is_sum", checked.points["add_is_sum"])
     assert SuspicionKind.UNTRUSTED_VERDICT in checked.kinds("always_equal")
     assert SuspicionKind.RIGGED_COMPARISON in checked.kinds("always_equal")
     (rigged,) = [

@@ -34,6 +34,10 @@ VERDICTS_KEY = "coursekit_verdicts"  # notebook metadata: what the check found, 
 MARKER_PREFIX = "coursekit-verdict-"
 MARKER = re.compile(re.escape(MARKER_PREFIX) + r"([0-9a-f]{32})")
 MARKER_LINE = re.compile(MARKER.pattern + r"\n?")
+# A test's line naming the rigged methods it concerns (in_kernel/rigged.py, watch_rigged).
+TOUCH_PREFIX = "coursekit-touched-"
+TOUCH = re.compile(re.escape(TOUCH_PREFIX) + r"([0-9a-f]{32}) ([^\n]*)")
+TOUCH_LINE = re.compile(TOUCH.pattern + r"\n?")
 SECURE = random.SystemRandom()  # the student's code must not be able to predict any of this
 
 
@@ -46,6 +50,7 @@ class ArmedCell:
     source: str
     marker: str
     shows_value: bool  # the test ends in an expression whose value nbgrader may read
+    touch: str = ""  # the marker of its line naming the rigged methods it concerns
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,9 @@ class Probe:
     what: str  # the comparison it makes, which must come out false
     token: str
     marker: str  # printed only if the comparison wrongly passed
+    # Which tests its failure concerns: "passing" (every test that passed) or "rigged" (the
+    # passing tests whose touch line names a rigged method).
+    scope: str = "passing"
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,9 @@ class Armed:
 
     cells: tuple[ArmedCell, ...]
     probes: tuple[Probe, ...]
+    # Code the executing step runs silently before each armed test cell (coursekit.steps.
+    # execution.ContainedExecute): the watch that lets a test's end name only what it used.
+    before_test: str = ""
 
 
 def new_marker() -> str:
@@ -129,10 +140,18 @@ def completion_check(marker: str) -> str:
     )
 
 
-def armed_source(source: str, marker: str) -> tuple[str, bool]:
-    """The test's source with the completion check after it (its displayed value kept)."""
+def watch_code(touch: str, stranger: str, registry: str) -> str:
+    """Code that prints touch and the rigged methods the test concerns (in_kernel.rigged); with
+    touch '', the watch before a test, which prints nothing."""
+    return in_kernel.call_code("rigged", "watch_rigged", [stranger, registry, touch])
+
+
+def armed_source(source: str, marker: str, watch: str = "") -> tuple[str, bool]:
+    """The test's source with the completion check and the watch after it (its displayed value
+    kept). The watch goes last: a failing line's traceback quotes the 3 lines after it, which
+    are then the check's first lines, never the watch's long ones."""
     split = split_last_expression(source)
-    check = completion_check(marker)
+    check = completion_check(marker) + watch
     if split is None:
         return source + "\n" + check, False
     before, expression, after = split
@@ -145,9 +164,9 @@ def must_fail(condition: str, token: str) -> str:
     return f"assert {condition}, {token!r}\n"
 
 
-def probe_sources(uses_numpy: bool, called: Sequence[str] = ()) -> list[tuple[str, str, str]]:
-    """(the comparison, token, code that must raise AssertionError(token)), shuffled; called:
-    the builtin names the tests call."""
+def probe_sources(uses_numpy: bool, called: Sequence[str] = ()) -> list[tuple[str, str, str, str]]:
+    """(the comparison, token, code that must raise AssertionError(token), the scope of its
+    failure: Probe.scope), shuffled; called: the builtin names the tests call."""
     a, b = SECURE.sample(range(10**6), 2)
     x, gap = SECURE.uniform(-100, 100), SECURE.uniform(1, 50)
     xs = random_floats(4)
@@ -172,7 +191,7 @@ def probe_sources(uses_numpy: bool, called: Sequence[str] = ()) -> list[tuple[st
     found = []
     for what, condition in conditions:
         token = secrets.token_hex(8)
-        found.append((what, token, must_fail(condition, token)))
+        found.append((what, token, must_fail(condition, token), "passing"))
     if uses_numpy:
         token = secrets.token_hex(8)
         testing = (
@@ -181,10 +200,15 @@ def probe_sources(uses_numpy: bool, called: Sequence[str] = ()) -> list[tuple[st
             "except AssertionError:\n"
             f"    raise AssertionError({token!r}) from None\n"
         )
-        found.append((f"np.testing.assert_allclose({xs}, {ys})", token, testing))
+        found.append((f"np.testing.assert_allclose({xs}, {ys})", token, testing, "passing"))
     token = secrets.token_hex(8)
     found.append(
-        ("the check that no library function was replaced", token, provenance_check(token, called))
+        (
+            "the check that no library function was replaced",
+            token,
+            provenance_check(token, called),
+            "passing",
+        )
     )
     token = secrets.token_hex(8)
     found.append(
@@ -192,6 +216,7 @@ def probe_sources(uses_numpy: bool, called: Sequence[str] = ()) -> list[tuple[st
             "the check that no class of the notebook equals, or is close to, anything",
             token,
             rigged_check(token),
+            "rigged",
         )
     )
     SECURE.shuffle(found)
@@ -264,21 +289,23 @@ def arm_notebook(nb: NotebookNode) -> tuple[NotebookNode, Armed]:
     armed_nb = copy.deepcopy(nb)
     armed_nb.metadata.pop(VERDICTS_KEY, None)  # a submitted notebook's own claim counts for nothing
     armed: list[ArmedCell] = []
+    stranger, registry = f"C{secrets.token_hex(6)}", in_kernel.private_name()
     for index, cell in enumerate(armed_nb.cells):
         # A cell magic's body may not be Python (%%bash): such a test is left as it is.
         if cells.is_autograded_test(cell) and not cells.cell_source(cell).lstrip().startswith("%%"):
-            marker = new_marker()
+            marker, touch = new_marker(), TOUCH_PREFIX + secrets.token_hex(16)
             original = cells.cell_source(cell)
-            cell.source, shows_value = armed_source(original, marker)
+            watch = watch_code(touch, stranger, registry)
+            cell.source, shows_value = armed_source(original, marker, watch)
             armed.append(
-                ArmedCell(index, cells.grade_id(cell) or "", original, marker, shows_value)
+                ArmedCell(index, cells.grade_id(cell) or "", original, marker, shows_value, touch)
             )
     if not armed:
         return armed_nb, Armed((), ())
     tests = [cells.cell_source(c) for c in nb.cells if cells.is_autograded_test(c)]
     found = probe_sources(uses_numpy(nb), fingerprints.builtins_called(tests))
     marker, index = new_marker(), len(armed_nb.cells)
-    source = probe_cell_source([(token, body) for _, token, body in found], marker)
+    source = probe_cell_source([(token, body) for _, token, body, _ in found], marker)
     armed_nb.cells.append(nbformat.v4.new_code_cell(source))
-    probes = tuple(Probe(index, what, token, marker) for what, token, _ in found)
-    return armed_nb, Armed(tuple(armed), probes)
+    probes = tuple(Probe(index, what, token, marker, scope) for what, token, _, scope in found)
+    return armed_nb, Armed(tuple(armed), probes, watch_code("", stranger, registry))

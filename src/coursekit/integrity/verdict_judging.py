@@ -33,6 +33,9 @@ from coursekit.integrity.verdict_arming import (
     MARKER,
     MARKER_LINE,
     MARKER_PREFIX,
+    TOUCH,
+    TOUCH_LINE,
+    TOUCH_PREFIX,
     VERDICTS_KEY,
     Armed,
     ArmedCell,
@@ -184,34 +187,85 @@ def coalesce_streams(outputs: list[NotebookNode]) -> list[NotebookNode]:
     return joined
 
 
+def is_marked(output: NotebookNode) -> bool:
+    """Whether an output is a stream holding a completion marker or a watch line."""
+    text = output.get("text", "")
+    return output.get("output_type") == "stream" and bool(MARKER.search(text) or TOUCH.search(text))
+
+
 def strip_markers(cell: NotebookNode) -> None:
-    """Remove completion markers (and streams left empty) from a cell's outputs."""
+    """Remove completion markers and watch lines (and streams left empty) from a cell's
+    outputs."""
     if "outputs" not in cell:
         return  # markdown and raw cells have none (and must not get any)
     outputs = cell.get("outputs", [])
-    if any(MARKER.search(o.get("text", "")) for o in outputs if o.get("output_type") == "stream"):
+    if any(is_marked(o) for o in outputs):
         outputs = coalesce_streams(outputs)
     kept = []
     for output in outputs:
-        if output.get("output_type") == "stream" and MARKER.search(output.get("text", "")):
-            output["text"] = MARKER_LINE.sub("", output["text"])
+        if is_marked(output):
+            output["text"] = TOUCH_LINE.sub("", MARKER_LINE.sub("", output["text"]))
             if not output["text"]:
                 continue
         kept.append(output)
     cell["outputs"] = kept
 
 
-def failed_probes_of(nb: NotebookNode, armed: Armed) -> tuple[list[str], int]:
-    """(why each probe that did not fail as it must, said once each; how many never ran)."""
-    failed: list[str] = []
+@dataclass(frozen=True)
+class ProbeFailures:
+    """Why probes did not fail as they must (each said once), by the scope of their failure."""
+
+    passing: tuple[str, ...] = ()  # a comparison or library changed: every passing test
+    rigged: tuple[str, ...] = ()  # a rigged class: the passing tests that used it
+    unrun: int = 0  # probes a dead kernel never ran
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        """Every failure, the changed comparisons first."""
+        return (*self.passing, *self.rigged)
+
+
+def failed_probes_of(nb: NotebookNode, armed: Armed) -> ProbeFailures:
+    """What the probes after the notebook found."""
+    failed: dict[str, list[str]] = {"passing": [], "rigged": []}
     unrun = 0
     for probe in armed.probes:
         why = probe_failure(nb.cells[probe.index], probe) if probe.index < len(nb.cells) else ""
         if why == "":
             unrun += 1
-        elif why is not None and why not in failed:
-            failed.append(why)
-    return failed, unrun
+        elif why is not None and why not in failed.setdefault(probe.scope, []):
+            failed[probe.scope].append(why)
+    return ProbeFailures(tuple(failed["passing"]), tuple(failed["rigged"]), unrun)
+
+
+def touched_methods(cell: NotebookNode, armed: ArmedCell) -> set[str]:
+    """The rigged methods the test's watch line names ('?': the watch failed), if any."""
+    if not armed.touch:
+        return set()
+    named: set[str] = set()
+    for found in TOUCH.finditer(stdout_text(cell)):
+        if TOUCH_PREFIX + found.group(1) == armed.touch:
+            named.update(name for name in found.group(2).split(",") if name)
+    return named
+
+
+def rigged_reason(cell: NotebookNode, armed: ArmedCell, failures: ProbeFailures) -> str | None:
+    """Why a rigged class concerns this passing test, or None: the test called a rigged method
+    (or one turned up while it ran), or the watch failed where the probe found a rigged class."""
+    used = touched_methods(cell, armed)
+    named = sorted(used - {"?"})
+    if named:
+        return (
+            f"it used {', '.join(named[:8])}: comparisons or arithmetic of the notebook's own "
+            "that answer any object at all (a rigged comparison)"
+        )
+    if "?" in used and failures.rigged:
+        return (
+            "the known-answer checks after the notebook failed ("
+            + "; ".join(failures.rigged)
+            + ") and the grader could not tell whether this test used those methods"
+        )
+    return None
 
 
 def leaked_marker_findings(
@@ -237,11 +291,12 @@ def leaked_marker_findings(
     return found
 
 
-def test_findings(nb: NotebookNode, armed: Armed, failed_probes: list[str]) -> list[Finding]:
+def test_findings(nb: NotebookNode, armed: Armed, failures: ProbeFailures) -> list[Finding]:
     """The findings on the test cells and on cells that printed a test's marker.
 
-    A failed probe concerns the tests that would earn points (a rigged comparison only makes
-    tests pass); a test that failed keeps its own verdict and no finding."""
+    A failed probe concerns only tests that would earn points (a rigged comparison only makes
+    tests pass; a test that failed keeps its own verdict and no finding): a changed comparison
+    or library function every such test, a rigged class those that used it."""
     owner = {a.marker: a.grade_id for a in armed.cells}
     probe_cells = {p.index for p in armed.probes}
     by_index = {a.index: a for a in armed.cells}
@@ -255,12 +310,14 @@ def test_findings(nb: NotebookNode, armed: Armed, failed_probes: list[str]) -> l
             continue
         reasons = distrust_reasons(cell, by_index[index], owner)
         earned, _ = would_earn(cell)
-        if failed_probes and earned > 0:
+        if failures.passing and earned > 0:
             reasons.append(
                 "the known-answer checks after the notebook failed ("
-                + "; ".join(failed_probes)
+                + "; ".join(failures.passing)
                 + "): the comparisons the tests rely on were changed"
             )
+        elif earned > 0 and (rigged := rigged_reason(cell, by_index[index], failures)):
+            reasons.append(rigged)
         if reasons:
             findings.append(Finding(index + 1, cells.grade_id(cell), "; ".join(reasons), True))
     return findings
@@ -291,25 +348,25 @@ def zero_and_hold(nb: NotebookNode, findings: list[Finding]) -> list[Finding]:
 def check_notebook(nb: NotebookNode, armed: Armed) -> list[Finding]:
     """Judge an executed armed notebook in place: zero untrusted tests (holding for review what
     they would have earned), restore, report."""
-    failed_probes, unrun = failed_probes_of(nb, armed)
-    findings = zero_and_hold(nb, test_findings(nb, armed, failed_probes))
-    if failed_probes and not any(f.zeroed for f in findings):
+    failures = failed_probes_of(nb, armed)
+    findings = zero_and_hold(nb, test_findings(nb, armed, failures))
+    if failures.all and not any(f.zeroed for f in findings):
         findings.append(
             Finding(
                 None,
                 None,
                 "the known-answer checks after the notebook failed ("
-                + "; ".join(failed_probes)
-                + "): no test passed, so no verdict was in doubt",
+                + "; ".join(failures.all)
+                + "): no passing test relied on what they found, so no verdict was in doubt",
                 False,
             )
         )
-    if unrun and not failed_probes:
+    if failures.unrun and not failures.all:
         findings.append(
             Finding(
                 None,
                 None,
-                f"{unrun} known-answer checks after the notebook did not run "
+                f"{failures.unrun} known-answer checks after the notebook did not run "
                 "(the kernel ended first): each test cell's own check still applied",
                 False,
                 flagged=False,

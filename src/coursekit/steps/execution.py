@@ -35,6 +35,7 @@ from traitlets import Bool, Float
 from coursekit.core.types import KernelCrash
 from coursekit.integrity import kernel_hygiene
 from coursekit.nbgrader import api as nbgrader_api
+from coursekit.steps.verdicts import RESOURCES_KEY as VERDICTS_RESOURCES_KEY
 
 if TYPE_CHECKING:
     from coursekit.core.course import Course
@@ -171,6 +172,7 @@ class ContainedExecute(Execute):
                 cell.execution_count = None
             return cell, self.resources
         try:
+            self._before_test(index, resources)
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             how = run_sync(self._ended_kernel)()
@@ -195,13 +197,28 @@ class ContainedExecute(Execute):
             keep_harmless_stderr(cell)
         return cell, self.resources
 
-    async def _install_hygiene(self) -> None:
-        """Run the kernel-side hygiene silently (no history, no execution count), once."""
+    def _before_test(self, index: int, resources: Any) -> None:
+        """Before an armed test cell, run the verdict checks' watch silently (the rigged classes
+        present when the test starts are watched, so that its end names only what it used)."""
+        armed = (resources or {}).get(VERDICTS_RESOURCES_KEY)
+        if armed is None or not armed.before_test:
+            return
+        if any(test.index == index for test in armed.cells):
+            content = run_sync(self._run_silently)(armed.before_test)
+            if content.get("status") != "ok":  # the test's end then names what it finds new
+                self.log.info("The verdict watch before cell %d did not run: %s", index, content)
+
+    async def _run_silently(self, code: str) -> dict:
+        """Run code in the kernel with no history, no execution count, no output kept; its
+        reply's content (bounded by c.Execute.timeout, as a cell)."""
         assert self.kc is not None
-        code = kernel_hygiene.hygiene_code(self.test_digests)
         msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
         reply = await self.async_wait_for_reply(msg_id)
-        content = (reply or {}).get("content", {})
+        return (reply or {}).get("content", {})
+
+    async def _install_hygiene(self) -> None:
+        """Run the kernel-side hygiene silently (no history, no execution count), once."""
+        content = await self._run_silently(kernel_hygiene.hygiene_code(self.test_digests))
         if content.get("status") != "ok":
             # Said loudly, not silently skipped: the hidden tests stay readable in the kernel.
             self.log.error(
