@@ -84,6 +84,160 @@ class Person:
         return f"Hello, my name is {self.name} and I am {self.age} years old."
 """
 
+# Issue 15: correct answers that use more of the language, as students who know it write them.
+PERSON_DATACLASS = """
+from dataclasses import dataclass
+
+
+@dataclass
+class Person:
+    name: str
+    age: int
+
+    def greet(self):
+        return f"Hello, my name is {self.name} and I am {self.age} years old."
+"""
+
+STUDENT_DATACLASS = """
+@dataclass
+class Student(Person):
+    study: str
+
+    def greet(self):
+        return f"{super().greet()} I study {self.study}."
+"""
+
+# Equality by state, ordering by age, a hash and a repr: an ordinary value class.
+PERSON_ORDERED_BY_AGE = """
+import functools
+
+
+@functools.total_ordering
+class Person:
+    def __init__(self, name, age):
+        self.name = name
+        self.age = age
+
+    def __repr__(self):
+        return f"{type(self).__name__}(name={self.name!r}, age={self.age!r})"
+
+    def __eq__(self, other):
+        return self.__dict__ == other.__dict__
+
+    def __lt__(self, other):
+        return (self.age, self.name) < (other.age, other.name)
+
+    def __hash__(self):
+        return hash((self.name, self.age))
+
+    def greet(self):
+        return "Hello, my name is %s and I am %d years old." % (self.name, self.age)
+"""
+
+STUDENT_OLD_STYLE_SUPER = """
+class Student(Person):
+    def __init__(self, name, age, study):
+        super(Student, self).__init__(name, age)
+        self.study = study
+
+    def __repr__(self):
+        return f"Student({self.name!r}, {self.age!r}, {self.study!r})"
+
+    def greet(self):
+        return " ".join([super(Student, self).greet(), "I study " + self.study + "."])
+"""
+
+PERSON_SLOTS_AND_STR = """
+class Person:
+    __slots__ = ("name", "age")
+
+    def __init__(self, name, age):
+        self.name, self.age = name, age
+
+    def __str__(self):
+        return f"Hello, my name is {self.name} and I am {self.age} years old."
+
+    def __eq__(self, other):
+        if not isinstance(other, Person):
+            return NotImplemented
+        return (self.name, self.age) == (other.name, other.age)
+
+    def __hash__(self):
+        return hash((Person, self.name, self.age))
+
+    def greet(self):
+        return str(self)
+"""
+
+STUDENT_WITH_SLOTS = """
+class Student(Person):
+    __slots__ = ("study",)
+
+    def __init__(self, name, age, study):
+        super().__init__(name, age)
+        self.study = study
+
+    def greet(self):
+        return f"{super().greet()} I study {self.study}."
+"""
+
+PERSON_PROPERTIES = """
+class Person:
+    def __init__(self, name, age):
+        self._name = name
+        self._age = age
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def age(self):
+        return self._age
+
+    def greet(self):
+        parts = ["Hello, my name is", self.name, "and I am", str(self.age), "years old."]
+        return " ".join(parts)
+"""
+
+GENERATOR_PARITY = (
+    "    def label_each():\n"
+    "        for n in numbers:\n"
+    "            if n != 0:\n"
+    "                yield f\"{n} is {('even', 'odd')[n % 2]}\"\n"
+    "\n"
+    "    return list(label_each())\n"
+)
+
+DICT_LOOKUP_PARITY = (
+    '    word = {True: "even", False: "odd"}\n'
+    '    return list(map(lambda n: f"{n} is {word[n % 2 == 0]}", filter(None, numbers)))\n'
+)
+
+DIVIDE_AND_CONQUER_FACTORIAL = factorial(
+    "    def product(low, high):\n"
+    "        if low > high:\n"
+    "            return 1\n"
+    "        if low == high:\n"
+    "            return low\n"
+    "        middle = (low + high) // 2\n"
+    "        return product(low, middle) * product(middle + 1, high)\n"
+    "\n"
+    "    return product(1, n)\n"
+)
+
+CALLABLE_CLASS_FACTORIAL = """
+class Factorial:
+    \"\"\"n! by recursion, as a callable object.\"\"\"
+
+    def __call__(self, n):
+        return 1 if n == 0 else n * self(n - 1)
+
+
+factorial = Factorial()
+"""
+
+
 CORRECT = [
     Variant("reference", {}),
     Variant("person_with_state_equality", {"define_person": PERSON_STATE_EQUALITY}),
@@ -176,6 +330,89 @@ CORRECT = [
                 "    for i, value in enumerate(values):\n"
                 "        keep[i] = low <= value < high\n"
                 "    return values[keep]\n"
+            ),
+        },
+    ),
+    Variant(
+        "dataclass_person_and_student_with_generator",
+        {
+            "define_parity_labels": parity(GENERATOR_PARITY),
+            "define_person": PERSON_DATACLASS,
+            "define_student": STUDENT_DATACLASS,
+        },
+    ),
+    Variant(
+        "value_class_with_total_ordering_and_split_product",
+        {
+            "define_factorial": DIVIDE_AND_CONQUER_FACTORIAL,
+            "define_person": PERSON_ORDERED_BY_AGE,
+            "define_student": STUDENT_OLD_STYLE_SUPER,
+        },
+    ),
+    Variant(
+        "slots_and_str_person_and_callable_factorial",
+        {
+            "define_factorial": CALLABLE_CLASS_FACTORIAL,
+            "define_person": PERSON_SLOTS_AND_STR,
+            "define_student": STUDENT_WITH_SLOTS,
+        },
+    ),
+    Variant(
+        "read_only_properties_and_map_filter",
+        {"define_parity_labels": parity(DICT_LOOKUP_PARITY), "define_person": PERSON_PROPERTIES},
+    ),
+    Variant(
+        "accumulator_recursion_partial_draw_and_fromiter",
+        {
+            "define_factorial": (
+                "def factorial(n, accumulated=1):\n"
+                "    return accumulated if n == 0 else factorial(n - 1, accumulated * n)\n"
+            ),
+            "build_shifted_samples": (
+                "import functools\n\n"
+                "draw = functools.partial(rng.normal, 0.0, 1.0)\n"
+                "shifts = np.arange(5)[:, None] * 10\n"
+                "samples = draw(size=(5, 1000)) + shifts\n"
+            ),
+            "define_select_in_range": select(
+                "    return np.fromiter((v for v in values if low <= v < high), dtype=values.dtype)\n"
+            ),
+        },
+    ),
+    Variant(
+        "einsum_outer_shift_and_compress",
+        {
+            "build_shifted_samples": (
+                "shifts = np.arange(0.0, 50.0, 10.0).reshape(-1, 1)\n"
+                "samples = rng.standard_normal((5, 1000)) + np.einsum('i,j->ij', shifts[:, 0], np.ones(1000))\n"
+            ),
+            "define_select_in_range": select(
+                "    return np.compress((values >= low) & (values < high), values)\n"
+            ),
+        },
+    ),
+    Variant(
+        "row_comprehension_and_flatnonzero",
+        {
+            "build_shifted_samples": (
+                "shifts = np.c_[0:50:10]\n"
+                "samples = np.vstack([rng.normal(shift, 1.0, size=1000) for shift in shifts.ravel()])\n"
+            ),
+            "define_select_in_range": select(
+                "    return values[np.flatnonzero((low <= values) & (values < high))]\n"
+            ),
+        },
+    ),
+    Variant(
+        "functools_cache_and_logical_and_reduce",
+        {
+            "define_factorial": (
+                "import functools\n\n\n@functools.cache\n"
+                + factorial("    return n * factorial(n - 1) if n else 1\n")
+            ),
+            "define_select_in_range": select(
+                "    inside = np.logical_and.reduce([values >= low, values < high])\n"
+                "    return values[inside]\n"
             ),
         },
     ),
@@ -454,6 +691,117 @@ WRONG = [
         {
             "define_select_in_range": select(
                 "    values.sort()\n    return values[(values >= low) & (values < high)]\n"
+            )
+        },
+        frozenset({"select_in_range_matches_reference"}),
+    ),
+    Variant(
+        "parity_returns_a_generator",
+        {
+            "define_parity_labels": parity(
+                "    return (f\"{n} is {'even' if n % 2 == 0 else 'odd'}\" for n in numbers if n != 0)\n"
+            )
+        },
+        frozenset({"parity_labels_skip_zero"}),
+    ),
+    Variant(
+        "parity_by_integer_division",
+        {
+            "define_parity_labels": parity(
+                "    return [f\"{n} is {'even' if n // 2 == 0 else 'odd'}\" for n in numbers if n != 0]\n"
+            )
+        },
+        frozenset({"parity_labels_skip_zero"}),
+    ),
+    Variant(
+        "parity_mutable_default_list",
+        {
+            "define_parity_labels": (
+                "def parity_labels(numbers, result=[]):\n"
+                "    for n in numbers:\n"
+                "        if n != 0:\n"
+                "            result.append(f\"{n} is {'even' if n % 2 == 0 else 'odd'}\")\n"
+                "    return result\n" + LABELS_LINE
+            )
+        },
+        frozenset({"parity_labels_skip_zero"}),
+    ),
+    Variant(
+        "factorial_base_case_returns_n",
+        {"define_factorial": factorial("    return n * factorial(n - 1) if n > 1 else n\n")},
+        frozenset({"factorial_matches_math_factorial"}),
+    ),
+    Variant(
+        "factorial_from_the_gamma_function",
+        {"define_factorial": factorial("    return int(math.gamma(n + 1))\n")},
+        frozenset({"factorial_matches_math_factorial", "factorial_is_recursive"}),
+    ),
+    Variant(
+        "person_age_stored_as_text",
+        {"define_person": PERSON_FORMAT_METHOD.replace("self.age = age", "self.age = str(age)")},
+        frozenset({"person_greets_with_name_and_age", "student_extends_person_greeting"}),
+    ),
+    Variant(
+        "dataclass_fields_in_the_wrong_order",
+        {
+            "define_person": PERSON_DATACLASS.replace(
+                "    name: str\n    age: int\n", "    age: int\n    name: str\n"
+            ),
+            "define_student": STUDENT_DATACLASS,
+        },
+        frozenset({"person_greets_with_name_and_age", "student_extends_person_greeting"}),
+    ),
+    Variant(
+        "student_stores_the_study_under_another_name",
+        {
+            "define_student": STUDENT_WITH_SLOTS.replace('    __slots__ = ("study",)\n\n', "")
+            .replace("self.study = study", "self.subject = study")
+            .replace("{self.study}", "{self.subject}")
+        },
+        frozenset({"student_extends_person_greeting"}),
+    ),
+    Variant(
+        "student_greeting_without_a_space",
+        {"define_student": STUDENT_OLD_STYLE_SUPER.replace('" ".join(', '"".join(')},
+        frozenset({"student_extends_person_greeting"}),
+    ),
+    Variant(
+        "shifts_start_at_ten",
+        {
+            "build_shifted_samples": (
+                "shifts = np.arange(10, 60, 10).reshape(5, 1)\n"
+                "samples = rng.standard_normal((5, 1000)) + shifts\n"
+            )
+        },
+        frozenset({"samples_rows_centred_on_shifts"}),
+    ),
+    Variant(
+        "noise_multiplied_by_shifts",
+        {
+            "build_shifted_samples": (
+                "shifts = np.arange(0, 50, 10).reshape(5, 1)\n"
+                "samples = rng.standard_normal((5, 1000)) * shifts\n"
+            )
+        },
+        frozenset(
+            {"samples_rows_centred_on_shifts", "samples_rows_are_independent_standard_normals"}
+        ),
+    ),
+    Variant(
+        "select_returns_a_list",
+        {
+            "define_select_in_range": select(
+                "    return [value for value in values if low <= value < high]\n"
+            )
+        },
+        frozenset({"select_in_range_matches_reference"}),
+    ),
+    Variant(
+        "select_shifts_the_input_in_place",
+        {
+            "define_select_in_range": select(
+                "    values -= low\n"
+                "    return values[(values >= 0) & (values < high - low)] + low\n"
             )
         },
         frozenset({"select_in_range_matches_reference"}),
