@@ -88,6 +88,43 @@ MATRIX_SAMPLE = (
     "loss_uniform = mean_squared_error(x_uniform, y_half)\n" + PRINT_LOSS
 )
 
+# Issue 15: correct answers that use more of the language and of TensorFlow.
+RECURSIVE_FALL = fall_steps(
+    "    if n_steps == 0:\n"
+    "        return\n"
+    "    velocity.assign_add(acceleration * dt)\n"
+    "    height.assign_add(velocity * dt)\n"
+    "    simulate_fall(height, velocity, acceleration, dt, n_steps - 1)\n"
+)
+
+PARTIAL_STEP_FALL = """
+import functools
+
+
+def euler_step(height, velocity, acceleration, dt):
+    velocity.assign_add(acceleration * dt)
+    height.assign_add(velocity * dt)
+
+
+def simulate_fall(height, velocity, acceleration, dt, n_steps):
+    step = functools.partial(euler_step, acceleration=acceleration, dt=dt)
+    for _ in range(n_steps):
+        step(height, velocity)
+"""
+
+TRACED_MSE = """
+@tf.function
+def mean_squared_error(x, y):
+    return tf.reduce_mean(tf.square(x - y))
+"""
+
+# The centring matrix I - 1/n: one matrix product subtracts every column's mean.
+CENTRING_MATRIX = channels_returning(
+    "(tf.eye(tf.shape(readings)[0], dtype=readings.dtype)"
+    " - 1 / tf.cast(tf.shape(readings)[0], readings.dtype)) @ readings"
+)
+
+
 CORRECT = [
     Variant("reference", {}, keep_unscored=True),
     Variant(
@@ -145,6 +182,39 @@ CORRECT = [
         ),
     ),
     Variant("python_loop_over_entries", {"define_mean_squared_error": LOOP_MSE}),
+    Variant(
+        "recursive_fall_broadcast_mean_and_einsum",
+        {
+            **RECURSIVE_FALL,
+            **channels_returning("tf.subtract(readings, tf.reduce_mean(readings, 0))"),
+            **mse_returning(
+                'tf.einsum("i,i->", tf.reshape(x - y, [-1]), tf.reshape(x - y, [-1]))'
+                " / tf.cast(tf.size(x), x.dtype)"
+            ),
+        },
+    ),
+    Variant("partial_euler_step", {"define_simulate_fall": PARTIAL_STEP_FALL}),
+    # Exact but for float32 rounding (2e-7 where the visible check expects 0): see issue 15.
+    Variant("centring_matrix", CENTRING_MATRIX),
+    Variant(
+        "traced_loss_and_stateless_draw",
+        {
+            "define_mean_squared_error": TRACED_MSE,
+            "compute_loss_uniform": (
+                "n_points = 10_000\n"
+                "x_uniform = tf.random.stateless_uniform([n_points], seed=(SEED, 0))\n"
+                "y_half = tf.fill([n_points], 0.5)\n"
+                "loss_uniform = mean_squared_error(x_uniform, y_half)\n" + PRINT_LOSS
+            ),
+        },
+    ),
+    Variant(
+        "new_axis_mean_and_pow",
+        {
+            **channels_returning("readings - tf.reduce_mean(readings, axis=0)[tf.newaxis, :]"),
+            **mse_returning("tf.math.reduce_mean(tf.math.pow(x - y, 2))"),
+        },
+    ),
 ]
 
 WRONG = [
@@ -243,6 +313,44 @@ WRONG = [
     Variant(
         "loss_uniform_of_numbers_in_minus_one_one",
         uniform_sample("tf.random.uniform([n_points], minval=-1.0, maxval=1.0)"),
+        frozenset({ONE_TWELFTH}),
+    ),
+    Variant(
+        "fall_with_the_exact_kinematics_formula",
+        fall_steps(
+            "    for _ in range(n_steps):\n"
+            "        height.assign_add(velocity * dt + 0.5 * acceleration * dt**2)\n"
+            "        velocity.assign_add(acceleration * dt)\n"
+        ),
+        frozenset({FALL}),
+    ),
+    Variant(
+        "channels_standardised_not_centred",
+        channels_returning(
+            "(readings - tf.reduce_mean(readings, axis=0)) / tf.math.reduce_std(readings, axis=0)"
+        ),
+        frozenset({CHANNELS}),
+    ),
+    Variant(
+        "channels_cast_to_float32",
+        channels_returning(
+            "tf.cast(readings, tf.float32)"
+            " - tf.reduce_mean(tf.cast(readings, tf.float32), axis=0, keepdims=True)"
+        ),
+        frozenset({CHANNELS}),
+    ),
+    Variant(
+        "mse_squares_the_mean_difference",
+        mse_returning("tf.square(tf.reduce_mean(x - y))"),
+        frozenset({MSE_VALUE, ONE_TWELFTH}),
+    ),
+    Variant(
+        "loss_uniform_of_a_hundred_numbers",
+        {
+            "compute_loss_uniform": uniform_sample("tf.random.uniform([n_points])")[
+                "compute_loss_uniform"
+            ].replace("n_points = 10_000", "n_points = 100")
+        },
         frozenset({ONE_TWELFTH}),
     ),
 ]
