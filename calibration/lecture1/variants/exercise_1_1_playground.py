@@ -95,6 +95,89 @@ with np.errstate(over="ignore", invalid="ignore"):
     }
 """
 
+# Issue 15: correct answers that use more of the language: generators, classes, recursion.
+# The task's loop, for mistakes made in one of its lines.
+EPOCH_LOSS = "        losses.append(half_mse_loss(predict(w, b, x), y))\n"
+MINIBATCH_TRAIN = train_function(
+    "    w = np.array(w, dtype=float)\n"
+    "    losses = []\n"
+    "    for _ in range(epochs):\n"
+    "        for start in range(0, len(x), batch_size):\n"
+    "            batch = slice(start, start + batch_size)\n"
+    "            grad_w, grad_b = gradient(w, b, x[batch], y[batch])\n"
+    "            w = w - learning_rate * grad_w\n"
+    "            b = b - learning_rate * grad_b\n" + EPOCH_LOSS + "    return w, b, losses\n"
+)
+
+GENERATOR_TRAIN = """
+def minibatches(n_points, batch_size):
+    \"\"\"The slices of consecutive batches, the last one possibly shorter.\"\"\"
+    start = 0
+    while start < n_points:
+        yield slice(start, start + batch_size)
+        start += batch_size
+
+
+""" + train_function(
+    "    w = np.copy(w).astype(float)\n"
+    "    losses = []\n"
+    "    for _ in range(epochs):\n"
+    "        for batch in minibatches(len(x), batch_size):\n"
+    "            grad_w, grad_b = gradient(w, b, x[batch], y[batch])\n"
+    "            w, b = w - learning_rate * grad_w, b - learning_rate * grad_b\n"
+    "        losses.append(half_mse_loss(predict(w, b, x), y))\n"
+    "    return w, b, losses\n"
+)
+
+DATACLASS_TRAIN = """
+from dataclasses import dataclass
+
+
+@dataclass
+class Perceptron:
+    w: np.ndarray
+    b: float
+
+    def step(self, x, y, learning_rate):
+        grad_w, grad_b = gradient(self.w, self.b, x, y)
+        self.w = self.w - learning_rate * grad_w
+        self.b = self.b - learning_rate * grad_b
+
+    def loss(self, x, y):
+        return half_mse_loss(predict(self.w, self.b, x), y)
+
+
+""" + train_function(
+    "    model = Perceptron(np.array(w, dtype=float), float(b))\n"
+    "    losses = []\n"
+    "    for _ in range(epochs):\n"
+    "        for start in range(0, len(x), batch_size):\n"
+    "            model.step(x[start : start + batch_size], y[start : start + batch_size], learning_rate)\n"
+    "        losses.append(model.loss(x, y))\n"
+    "    return model.w, model.b, losses\n"
+)
+
+RECURSIVE_TRAIN = train_function(
+    "    if epochs == 0:\n"
+    "        return np.array(w, dtype=float), b, []\n"
+    "    for start in range(0, len(x), batch_size):\n"
+    "        grad_w, grad_b = gradient(w, b, x[start : start + batch_size], y[start : start + batch_size])\n"
+    "        w = w - learning_rate * grad_w\n"
+    "        b = b - learning_rate * grad_b\n"
+    "    loss = half_mse_loss(predict(w, b, x), y)\n"
+    "    w, b, later = train(x, y, w, b, learning_rate, epochs - 1, batch_size)\n"
+    "    return w, b, [loss] + later\n"
+)
+
+PARTIAL_RATES = """
+import functools
+
+run_at = functools.partial(train, x_train, y_train, w_start, b_start, epochs=EPOCHS)
+with np.errstate(over="ignore", invalid="ignore"):
+    final_loss_by_learning_rate = {rate: run_at(rate)[2][-1] for rate in LEARNING_RATES}
+"""
+
+
 CORRECT = [
     Variant("reference", {}, keep_unscored=True),
     Variant(
@@ -141,6 +224,72 @@ CORRECT = [
                 "final_training_loss = half_mse_loss(predict(w_trained, b_trained, x_train), y_train)"
             ),
             "find_diverging_rates": "diverging_learning_rates = {1, 10}  # read off the Playground",
+        },
+    ),
+    Variant(
+        "einsum_norm_and_generator_batches",
+        {
+            "define_predict": 'def predict(w, b, x):\n    return np.einsum("ij,j->i", x, w) + b',
+            "define_half_mse_loss": (
+                "def half_mse_loss(y_pred, y):\n"
+                "    return np.linalg.norm(y_pred - y) ** 2 / (2 * len(y))"
+            ),
+            "define_train": GENERATOR_TRAIN,
+        },
+    ),
+    Variant(
+        "broadcast_gradient_and_dataclass_model",
+        {
+            "define_gradient": (
+                "def gradient(w, b, x, y):\n"
+                "    residual = predict(w, b, x) - y\n"
+                "    return (residual[:, np.newaxis] * x).mean(axis=0), residual.mean()"
+            ),
+            "define_train": DATACLASS_TRAIN,
+            "count_parameters": "n_parameters = w_start.size + np.size(b_start)",
+        },
+    ),
+    Variant(
+        "recursion_over_epochs_and_comprehensions",
+        {
+            "define_train": RECURSIVE_TRAIN,
+            "compare_inputs": (
+                "final_loss_by_inputs = {\n"
+                "    choice: train(x_train[:, cols], y_train, w_start[cols], b_start, 0.01, EPOCHS)[2][-1]\n"
+                "    for choice, cols in INPUT_CHOICES.items()\n"
+                "}"
+            ),
+            "choose_best_inputs": (
+                "best_inputs = sorted(final_loss_by_inputs.items(), key=lambda item: item[1])[0][0]"
+            ),
+        },
+    ),
+    Variant(
+        "partial_training_run_and_filtered_rates",
+        {
+            "compare_learning_rates": PARTIAL_RATES,
+            "find_diverging_rates": (
+                "diverging_learning_rates = frozenset(\n"
+                "    filter(lambda rate: not np.isfinite(final_loss_by_learning_rate[rate]),"
+                " final_loss_by_learning_rate)\n"
+                ")"
+            ),
+        },
+    ),
+    Variant(
+        "einsum_gradient_and_unpacked_last_loss",
+        {
+            "define_gradient": (
+                "def gradient(w, b, x, y):\n"
+                "    residual = predict(w, b, x) - y\n"
+                "    grad_w = np.einsum('ij,i->j', x, residual) / len(y)\n"
+                "    return grad_w, float(residual.sum() / len(y))"
+            ),
+            "count_parameters": "n_parameters = len([*w_start, b_start])",
+            "train_playground_model": (
+                "w_trained, b_trained, loss_history = train(x_train, y_train, w_start, b_start, 0.01, EPOCHS)\n"
+                "final_training_loss, *_ = loss_history[::-1]"
+            ),
         },
     ),
 ]
@@ -382,6 +531,99 @@ WRONG = [
     Variant(
         "diverging_includes_0_1",
         {"find_diverging_rates": "diverging_learning_rates = {0.1, 1, 10}"},
+        frozenset({"diverging_learning_rates_identified"}),
+    ),
+    Variant(
+        "predict_adds_bias_to_the_inputs",
+        {"define_predict": "def predict(w, b, x):\n    return (x + b) @ w"},
+        frozenset(
+            {
+                "final_training_loss_matches_reference_training",
+                "gradient_matches_finite_differences",
+                "losses_for_each_learning_rate",
+                "predict_matches_linear_model",
+                "train_converges_to_least_squares",
+                "train_takes_one_step_per_minibatch",
+            }
+        ),
+    ),
+    Variant(
+        "loss_squares_the_mean_difference",
+        {
+            "define_half_mse_loss": (
+                "def half_mse_loss(y_pred, y):\n    return 0.5 * np.mean(y_pred - y) ** 2"
+            )
+        },
+        frozenset(
+            {
+                "final_training_loss_matches_reference_training",
+                "loss_is_half_mean_squared_error",
+                "losses_for_each_input_choice",
+                "losses_for_each_learning_rate",
+                "train_converges_to_least_squares",
+                "train_takes_one_step_per_minibatch",
+            }
+        ),
+    ),
+    Variant(
+        "gradient_divided_by_the_number_of_inputs",
+        {
+            "define_gradient": (
+                "def gradient(w, b, x, y):\n"
+                "    residual = predict(w, b, x) - y\n"
+                "    return (residual[:, np.newaxis] * x).sum(axis=0) / x.shape[1], residual.mean()"
+            )
+        },
+        frozenset(
+            {
+                "diverging_learning_rates_identified",
+                "gradient_matches_finite_differences",
+                "losses_for_each_learning_rate",
+                "train_takes_one_step_per_minibatch",
+            }
+        ),
+    ),
+    Variant(
+        "last_batch_left_out",
+        {
+            "define_train": MINIBATCH_TRAIN.replace(
+                "range(0, len(x), batch_size)", "range(0, len(x) - batch_size, batch_size)"
+            )
+        },
+        frozenset({"train_takes_one_step_per_minibatch"}),
+    ),
+    Variant(
+        "loss_recorded_before_each_epoch",
+        {
+            "define_train": MINIBATCH_TRAIN.replace(EPOCH_LOSS, "").replace(
+                "    for _ in range(epochs):\n", "    for _ in range(epochs):\n" + EPOCH_LOSS
+            )
+        },
+        frozenset({"train_takes_one_step_per_minibatch"}),
+    ),
+    Variant(
+        "parameters_counted_along_the_wrong_axis",
+        {"count_parameters": "n_parameters = x_train.shape[0] + 1"},
+        frozenset({"n_parameters_counts_weights_and_bias"}),
+    ),
+    Variant(
+        "best_inputs_by_max",
+        {
+            "choose_best_inputs": (
+                "best_inputs = max(final_loss_by_inputs, key=final_loss_by_inputs.get)"
+            )
+        },
+        frozenset({"best_inputs_gives_lowest_loss"}),
+    ),
+    Variant(
+        "diverging_by_a_threshold_nan_fails",
+        {
+            "find_diverging_rates": (
+                "diverging_learning_rates = {\n"
+                "    rate for rate, loss in final_loss_by_learning_rate.items() if loss > 1e3\n"
+                "}"
+            )
+        },
         frozenset({"diverging_learning_rates_identified"}),
     ),
 ]
