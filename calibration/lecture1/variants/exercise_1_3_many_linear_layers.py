@@ -85,6 +85,79 @@ def collapse_variant(name: str, body: str, loses: set[str]) -> Variant:
     return Variant(name, {"define_collapse_linear_layers": collapse_cell(body)}, frozenset(loses))
 
 
+# Issue 15: correct answers that use more of NumPy and of the language.
+MULTI_DOT_AND_RECURSION = collapse_cell("""
+def collapse_linear_layers(model):
+    kernels = [layer.kernel.numpy() for layer in model.layers]
+    biases = [layer.bias.numpy() for layer in model.layers]
+    W = np.linalg.multi_dot(kernels) if len(kernels) > 1 else kernels[0]
+
+    def bias_after(i):
+        \"\"\"The bias of the first i + 1 layers collapsed into one.\"\"\"
+        if i == 0:
+            return biases[0]
+        return bias_after(i - 1) @ kernels[i] + biases[i]
+
+    return W, bias_after(len(biases) - 1)
+""")
+
+# Homogeneous coordinates: a layer is the matrix [[kernel, 0], [bias, 1]] acting on (x, 1).
+AUGMENTED_MATRICES = collapse_cell("""
+import functools
+
+
+def augmented(layer):
+    kernel, bias = layer.get_weights()
+    n_in, n_out = kernel.shape
+    return np.block([[kernel, np.zeros((n_in, 1))], [bias[np.newaxis, :], np.ones((1, 1))]])
+
+
+def collapse_linear_layers(model):
+    total = functools.reduce(np.matmul, (augmented(layer) for layer in model.layers))
+    return total[:-1, :-1], total[-1, :-1]
+""")
+
+EINSUM_REDUCE = collapse_cell("""
+from functools import reduce
+
+
+def collapse_linear_layers(model):
+    weights = [layer.get_weights() for layer in model.layers]
+    W = reduce(lambda A, K: np.einsum("ij,jk->ik", A, K), (kernel for kernel, _ in weights))
+    b = reduce(lambda c, layer: np.einsum("j,jk->k", c, layer[0]) + layer[1], weights[1:], weights[0][1])
+    return W, b
+""")
+
+AFFINE_DATACLASS = collapse_cell("""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Affine:
+    \"\"\"The map x -> x @ W + b.\"\"\"
+
+    W: np.ndarray
+    b: np.ndarray
+
+    def __rshift__(self, other):
+        \"\"\"self >> other: apply self, then other.\"\"\"
+        if not isinstance(other, Affine):
+            return NotImplemented
+        return Affine(self.W @ other.W, self.b @ other.W + other.b)
+
+    def __call__(self, x):
+        return x @ self.W + self.b
+
+
+def collapse_linear_layers(model):
+    maps = [Affine(*layer.get_weights()) for layer in model.layers]
+    total = maps[0]
+    for following in maps[1:]:
+        total = total >> following
+    return total.W, total.b
+""")
+
+
 CORRECT = [
     Variant("reference", {}),
     Variant(
@@ -125,6 +198,39 @@ def max_difference(model, W, b, x):
         "float32_loop_from_first_layer",
         {"define_collapse_linear_layers": TWO_LINE_LOOP_FLOAT32},
     ),
+    Variant(
+        "multi_dot_recursive_bias_and_inf_norm",
+        {
+            "define_collapse_linear_layers": MULTI_DOT_AND_RECURSION,
+            "define_max_difference": difference_cell("""
+def max_difference(model, W, b, x):
+    difference = model.predict(x, verbose=0) - (x @ W + b)
+    return float(np.linalg.norm(difference.ravel(), ord=np.inf))
+"""),
+        },
+    ),
+    Variant(
+        "augmented_matrices_and_generator_max",
+        {
+            "define_collapse_linear_layers": AUGMENTED_MATRICES,
+            "define_max_difference": difference_cell("""
+def max_difference(model, W, b, x):
+    difference = model.predict(x, verbose=0) - (x @ W + b)
+    return max(map(abs, difference.flat))
+"""),
+        },
+    ),
+    Variant(
+        "einsum_reduce_and_model_call",
+        {
+            "define_collapse_linear_layers": EINSUM_REDUCE,
+            "define_max_difference": difference_cell("""
+def max_difference(model, W, b, x):
+    return float(np.abs(np.einsum("ij,jk->ik", x, W) + b - np.asarray(model(x))).max())
+"""),
+        },
+    ),
+    Variant("affine_dataclass_composition", {"define_collapse_linear_layers": AFFINE_DATACLASS}),
 ]
 
 ALL_OF_TASK_1 = {RETURNS_NUMPY, KERNEL, OUTPUTS}
@@ -241,6 +347,58 @@ def max_difference(model, W, b, x):
             "define_max_difference": difference_cell("""
 def max_difference(model, W, b, x):
     return float(np.mean(np.abs(model.predict(x, verbose=0) - (x @ W + b))))
+""")
+        },
+        frozenset({MAX_DIFFERENCE}),
+    ),
+    Variant(
+        "kernel_times_bias_in_math_convention",
+        {
+            "define_collapse_linear_layers": TWO_LINE_LOOP_FLOAT32.replace(
+                "np.matmul(b, kernel)", "np.matmul(kernel, b)"
+            )
+        },
+        frozenset(ALL_OF_TASK_1),
+    ),
+    collapse_variant(
+        "start_from_ones_not_identity",
+        """
+def collapse_linear_layers(model):
+    n_in = model.layers[0].get_weights()[0].shape[0]
+    W, b = np.ones((n_in, n_in)), np.zeros(n_in)
+    for layer in model.layers:
+        kernel, bias = layer.get_weights()
+        W, b = W @ kernel, b @ kernel + bias
+    return W, b
+""",
+        {KERNEL, OUTPUTS},
+    ),
+    Variant(
+        "returns_lists",
+        {
+            "define_collapse_linear_layers": TWO_LINE_LOOP_FLOAT32.replace(
+                "return np.array(W), np.array(b)", "return W.tolist(), b.tolist()"
+            )
+        },
+        frozenset({RETURNS_NUMPY}),
+    ),
+    Variant(
+        "max_difference_of_the_first_output_only",
+        {
+            "define_max_difference": difference_cell("""
+def max_difference(model, W, b, x):
+    predicted = model.predict(x, verbose=0)[:, 0]
+    return float(np.max(np.abs(predicted - (x @ W + b)[:, 0])))
+""")
+        },
+        frozenset({MAX_DIFFERENCE}),
+    ),
+    Variant(
+        "max_difference_per_output",
+        {
+            "define_max_difference": difference_cell("""
+def max_difference(model, W, b, x):
+    return np.max(np.abs(model.predict(x, verbose=0) - (x @ W + b)), axis=0)
 """)
         },
         frozenset({MAX_DIFFERENCE}),
