@@ -194,8 +194,8 @@ CORRECT = [
         },
     ),
     Variant("partial_euler_step", {"define_simulate_fall": PARTIAL_STEP_FALL}),
-    # Exact but for float32 rounding, which varies from run to run: 2 of 6 runs left 2e-7 where
-    # the visible check's np.allclose expects 0 within 1e-8, a false fail (issue 15).
+    # Exact but for float32 rounding: it leaves 2e-7 where 0 is expected, which failed the visible
+    # check while that used np.allclose's default atol of 1e-8 (a false fail, issue 15).
     Variant("centring_matrix", CENTRING_MATRIX),
     Variant(
         "traced_loss_and_stateless_draw",
