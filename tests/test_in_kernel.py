@@ -230,6 +230,33 @@ class SeriesK:
         return SeriesK(v * float(other) for v in self.values)
 answer = SeriesK([1.0, 2.0])
 """,
+    "numpy_subclass": """
+import numpy as np
+class MetresK(np.ndarray):
+    def __new__(cls, values):
+        return np.asarray(values, dtype=float).view(cls)
+    def __array_finalize__(self, obj):
+        self.unit = getattr(obj, "unit", "m")
+    def __eq__(self, other):
+        return np.ndarray.__eq__(self, other)
+    def __add__(self, other):
+        return np.add(self, other)
+answer = MetresK([1.0, 2.0]) + 1
+""",
+    "torch_module": """
+import torch
+class LineK(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(2))
+    def forward(self, x):
+        return x @ self.weight
+    def __eq__(self, other):
+        return isinstance(other, LineK) and torch.equal(self.weight, other.weight)
+    __hash__ = torch.nn.Module.__hash__
+with torch.no_grad():
+    answer = LineK()(torch.ones(3, 2))
+""",
 }
 
 RIGGED_IDIOMS = {
