@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
+from coursekit.cli.log_file import route_output
 from coursekit.cli.parser import VERBS, build_parser
 from coursekit.cli.verb import EXIT_BROKEN_PIPE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from coursekit.core.environment import put_venv_first_on_path
@@ -18,6 +21,7 @@ __all__ = ["EXIT_BROKEN_PIPE", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "main"]
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `course`; returns the exit code."""
     put_venv_first_on_path()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     verb = VERBS[args.command]
     # After parsing: locating a course imports nbgrader, which `course --help` never needs.
@@ -25,8 +29,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         course = locate_course(args.course_dir) if verb.needs_course else None
-        code = verb.run(course, args)
-        sys.stdout.flush()  # a closed pipe surfaces here, not at interpreter exit
+        path = course.log_file(verb.name) if course else student_log_file(verb.name)
+        with route_output(path, f"course {' '.join(argv)}") as log:
+            code = verb.run(course, args)
+            sys.stdout.flush()  # a closed pipe surfaces here, not at interpreter exit
+        lines = log.lines
+        if lines and (code != EXIT_OK or not args.quiet):
+            print(
+                f"Kernel and library messages ({lines} line{'s' if lines > 1 else ''}): "
+                f"{log.where()}",
+                file=sys.stderr,
+            )
         return code
     except CourseError as error:
         print(f"course: error: {error}", file=sys.stderr)
@@ -36,3 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # point stdout at /dev/null so that flush has nowhere to fail (Python's signal docs).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+
+
+def student_log_file(verb: str) -> Path:
+    """Where a verb run outside any course (a student's `course check`) logs: the temp folder."""
+    return Path(tempfile.gettempdir()) / f"course-{verb}-{os.getuid()}.log"

@@ -56,6 +56,10 @@ class Course:
         """Where generate_feedback writes one student's HTML."""
         return self.step_dir(self.layout.feedback_directory, assignment_id, student_id)
 
+    def log_file(self, verb: str) -> Path:
+        """Where `course VERB` writes what kernels and libraries print: logs/course-VERB.log."""
+        return self.root / "logs" / f"course-{verb}.log"
+
     def notebook_ids(self, assignment_id: str) -> list[str]:
         """The notebook ids (file stems) of an assignment, from its source folder, sorted."""
         source = self.source_dir(assignment_id)
