@@ -511,3 +511,30 @@ def test_output_into_a_closed_pipe_ends_quietly(tiny_course_dir: Path) -> None:
         stderr = process.stderr.read().decode()
         assert process.wait(timeout=120) == EXIT_BROKEN_PIPE, stderr
     assert stderr == ""
+
+
+def noisy_feedback(*args: object, **kwargs: object) -> FeedbackReport:
+    """A stage whose child process prints as a kernel does: to the stdout and stderr it got."""
+    child = "import sys; print('child out'); print('[IPKernelApp] ERROR | noise', file=sys.stderr)"
+    subprocess.run([sys.executable, "-c", child], check=True)
+    return FeedbackReport(TINY_ASSIGNMENT, ())
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_childs_output_goes_to_the_verbs_log_and_the_end_says_where(
+    monkeypatch: pytest.MonkeyPatch,
+    tiny_course_dir: Path,
+    capfd: pytest.CaptureFixture[str],
+    quiet: bool,
+) -> None:
+    monkeypatch.setattr(STAGE_FUNCTIONS["generate_feedback"], noisy_feedback)
+    argv = ["--course-dir", str(tiny_course_dir), "feedback", TINY_ASSIGNMENT]
+    assert main([*argv, *(["--quiet"] if quiet else [])]) == EXIT_OK
+
+    out, err = capfd.readouterr()
+    assert "Feedback of ps1" in out
+    assert "noise" not in out + err and "child out" not in out
+    log = tiny_course_dir / "logs" / "course-feedback.log"
+    assert "child out" in log.read_text() and "[IPKernelApp] ERROR | noise" in log.read_text()
+    # Said once at the end; --quiet says it only when something went wrong.
+    assert err.count("course-feedback.log") == (0 if quiet else 1)

@@ -184,7 +184,7 @@ def test_status_line_names_the_copies_and_how_they_were_graded(graded: Graded, n
         line for line in render_autograde(graded.report).splitlines() if line.startswith(f"{name} ")
     ]
     assert len(rows) == 1, rows
-    assert "graded: cells copied with their grade_id" in rows[0]
+    assert " graded " in rows[0] and "cells copied with their grade_id" in rows[0]
     for words in graded.cases[name].words:
         assert words in rows[0]
 

@@ -204,9 +204,9 @@ def tapped_autograde(course_root: str, report_file: str) -> int:
 
     render = grading_verbs.render_autograde
 
-    def render_and_save(report: Any) -> str:
+    def render_and_save(report: Any, *view: Any) -> str:
         Path(report_file).write_text(json.dumps(dataclasses.asdict(report), default=str))
-        return render(report)
+        return render(report, *view)
 
     grading_verbs.render_autograde = render_and_save
     return cli_app.main(["--course-dir", course_root, "--quiet", "autograde", ASSIGNMENT])

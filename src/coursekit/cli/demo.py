@@ -6,8 +6,10 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from coursekit.cli.autograde_table import AutogradeView
 from coursekit.cli.printers import print_progress
 from coursekit.cli.render import render_autograde, render_feedback, render_release
+from coursekit.cli.terminal import output_width, uses_color
 from coursekit.cli.verb import EXIT_OK, EXIT_PARTIAL, Verb, unless_quiet
 
 if TYPE_CHECKING:
@@ -21,8 +23,9 @@ def cmd_demo(course: Course, args: argparse.Namespace) -> int:
     result = run_demo(course, args.target, progress=unless_quiet(args, print_progress))
     for release in result.releases:
         print(render_release(release), end="\n\n")
+    view = AutogradeView(quiet=args.quiet, width=output_width(), color=uses_color())
     for report in result.autogrades:
-        print(render_autograde(report), end="\n\n")
+        print(render_autograde(report, view), end="\n\n")
     for feedback in result.feedback:
         print(render_feedback(feedback), end="\n\n")
     print(f"Grades CSV: {result.grades_csv}")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from coursekit.cli.autograde_table import AutogradeView, autograde_json
 from coursekit.cli.printers import AutogradeProgressPrinter, print_cell_progress, print_message
 from coursekit.cli.render import render_autograde, render_check
+from coursekit.cli.terminal import output_width, uses_color
 from coursekit.cli.verb import EXIT_OK, EXIT_PARTIAL, Verb, unless_quiet
 
 if TYPE_CHECKING:
@@ -19,6 +23,7 @@ def cmd_autograde(course: Course, args: argparse.Namespace) -> int:
     from coursekit.grading.autograde import autograde_assignment
     from coursekit.grading.workers import ExecutorSpec
 
+    started = time.monotonic()
     report = autograde_assignment(
         course,
         args.assignment_id,
@@ -28,7 +33,18 @@ def cmd_autograde(course: Course, args: argparse.Namespace) -> int:
         executor=ExecutorSpec(name=args.executor, workers=args.workers, scheduler=args.scheduler),
         notice=print_message,
     )
-    print(render_autograde(report))
+    elapsed = time.monotonic() - started
+    if args.json:
+        print(json.dumps(autograde_json(report, elapsed), indent=1))
+    else:
+        view = AutogradeView(
+            verbose=args.verbose,
+            quiet=args.quiet,
+            width=output_width(),
+            color=uses_color(),
+            elapsed_s=elapsed,
+        )
+        print(render_autograde(report, view))
     return EXIT_OK if report.all_graded else EXIT_PARTIAL
 
 
@@ -40,7 +56,20 @@ def positive_int(text: str) -> int:
 
 
 def add_autograde_arguments(parser: argparse.ArgumentParser) -> None:
-    """--student, --workers, --scheduler, --executor, --no-force."""
+    """--student, --workers, --scheduler, --executor, --no-force, --verbose, --json."""
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="each student's notebooks: scores, every problem, flag and crash, and the nbgrader "
+        "log of a failure (default: one line per student, notes only where needed)",
+    )
+    shown.add_argument(
+        "--json",
+        action="store_true",
+        help="print the results as one JSON object for scripts (format: docs/instructors.md)",
+    )
     parser.add_argument(
         "--student",
         dest="student_ids",

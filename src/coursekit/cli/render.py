@@ -1,21 +1,21 @@
-"""Plain-text rendering of results for the terminal; no computing happens here."""
+"""Plain-text rendering of results for the terminal; no computing happens here.
+
+`course autograde`'s table lives in autograde_table.py; render_autograde is here too, where
+callers have always found it."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 from coursekit.authoring.types import NotebookSummary, ReleaseReport
+from coursekit.cli.autograde_table import render_autograde as render_autograde
 from coursekit.cli.progress import AutogradeProgress
+from coursekit.cli.terminal import HANDFUL, duration, names_or_count
 from coursekit.core.formatting import points
-from coursekit.grading.types import (
-    AutogradeReport,
-    CheckStatus,
-    NotebookCheck,
-    Status,
-    StudentOutcome,
-)
+from coursekit.grading.types import CheckStatus, NotebookCheck, StudentOutcome
 from coursekit.intake.types import CollectReport, RosterImport
-from coursekit.integrity.types import Suspicion
 from coursekit.reporting.types import FeedbackReport, GradeRow
 
 
@@ -30,105 +30,57 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def render_release(report: ReleaseReport) -> str:
-    """Each notebook's proof, one line per check, and where the release is."""
+    """Where the release is, then each check once: over which notebooks it passed or failed."""
     lines = [f"Release of {report.assignment_id}: {report.release_dir}"]
-    for proof in report.notebooks:
-        for check in proof.checks:
-            mark = {True: "ok", False: "FAILED", None: "skipped"}[check.passed]
-            lines.append(f"  {proof.notebook_id}: {check.name}: {mark}")
-            lines.extend(f"      {finding}" for finding in check.findings)
+    names = list(dict.fromkeys(c.name for p in report.notebooks for c in p.checks))
+    for name in names:
+        marks: dict[bool | None, list[str]] = {True: [], False: [], None: []}
+        for proof in report.notebooks:
+            for check in proof.checks:
+                if check.name == name:
+                    marks[check.passed].append(proof.notebook_id)
+        said = [
+            f"{word} ({names_or_count(marks[key], 'notebook')})"
+            for key, word in ((False, "FAILED"), (True, "ok"), (None, "skipped"))
+            if marks[key]
+        ]
+        lines.append(f"  {name}: {', '.join(said)}")
+        lines.extend(
+            f"      {proof.notebook_id}: {finding}"
+            for proof in report.notebooks
+            for check in proof.checks
+            if check.name == name
+            for finding in check.findings
+        )
     lines.append(
         "Release proven." if report.ok else "Release NOT proven: fix the source and rerun."
     )
     return "\n".join(lines)
 
 
-def outcome_note(outcome: StudentOutcome) -> str:
-    """The status of one student with its reason and any warnings."""
-    parts = [outcome.reason] if outcome.reason else []
-    if outcome.status is Status.GRADED:
-        parts += [p.reason for p in outcome.problems]
-        parts += [f"{crash.where}: {crash.reason}" for crash in outcome.crashes]
-    if outcome.under_review:
-        count = len(outcome.under_review)
-        parts.append(
-            f"{count} test{'s' if count > 1 else ''} need{'' if count > 1 else 's'} review "
-            f"({points(outcome.held_points)} points held until a TA decides)"
-        )
-    others = len(outcome.suspicions) - len(outcome.under_review)
-    if others:
-        parts.append(f"{others} flagged for a TA (below)")
-    note = "; ".join(parts)
-    return f"{outcome.status.value}: {note}" if note else outcome.status.value
-
-
-def flag_label(suspicion: Suspicion) -> str:
-    """What a flag is, with the points a test under review would have earned."""
-    if suspicion.needs_review:
-        return (
-            f"needs review, would earn {points(suspicion.review_points)} of "
-            f"{points(suspicion.max_points)} points"
-        )
-    return suspicion.kind.value
-
-
-def render_autograde(report: AutogradeReport) -> str:
-    """A score table: student, notebook, score/max, status and reason."""
-    rows = []
-    for outcome in report.outcomes:
-        note = outcome_note(outcome)
-        if not outcome.scores:
-            notebooks = sorted({p.notebook_id for p in outcome.problems}) or ["-"]
-            # The reason names every notebook already; a list of seven would widen the table.
-            where = ", ".join(notebooks) if len(notebooks) <= 2 else f"{len(notebooks)} notebooks"
-            rows.append([outcome.student_id, where, "-", "-", note])
-        for score in outcome.scores:
-            manual = f"{points(score.manual_score)}/{points(score.max_manual_score)}"
-            rows.append(
-                [
-                    outcome.student_id,
-                    score.notebook_id,
-                    f"{points(score.auto_score)}/{points(score.max_auto_score)}",
-                    f"{manual} (to grade)" if score.needs_manual_grade else manual,
-                    note,
-                ]
-            )
-    table = format_table(["student", "notebook", "auto", "manual", "status"], rows)
-    failed = [o for o in report.outcomes if o.status is Status.FAILED and o.log_tail]
-    tails = [f"\n--- nbgrader log tail for {o.student_id} ---\n{o.log_tail}" for o in failed]
-    flagged = [
-        f"  {o.student_id}: {s.where}: {flag_label(s)}: {s.detail}"
-        for o in report.outcomes
-        for s in o.suspicions
-    ]
-    if flagged:
-        flagged.insert(0, "\nFlagged for a TA (suspicious code, tests to review):")
-    return "\n".join([f"Autograde of {report.assignment_id}", table, *flagged, *tails])
-
-
 def render_feedback(report: FeedbackReport) -> str:
-    """Where each student's feedback went, or why it did not."""
-    lines = [f"Feedback of {report.assignment_id}"]
-    for outcome in report.outcomes:
-        where = ", ".join(outcome.files) if not outcome.error else f"FAILED: {outcome.error}"
-        lines.append(f"  {outcome.student_id}: {where}")
+    """How many students got feedback and where it is (said once), then each failure."""
+    done = [o for o in report.outcomes if not o.error]
+    files = [Path(f) for o in done for f in o.files]
+    # feedback/<student>/<assignment>/<notebook>.html: the folder above the students'.
+    where = f" in {files[0].parents[2]}/<student>/{report.assignment_id}/" if files else ""
+    lines = [
+        f"Feedback of {report.assignment_id}: {len(done)} student{'s' if len(done) != 1 else ''}, "
+        f"{len(files)} HTML file{'s' if len(files) != 1 else ''}{where}"
+    ]
+    lines += [f"  FAILED {o.student_id}: {o.error}" for o in report.outcomes if o.error]
     return "\n".join(lines)
 
 
-def render_grade_rows(rows: Sequence[GradeRow]) -> str:
-    """Exported grades as a table."""
-    return format_table(
-        ["assignment", "student", "notebook", "score", "status"],
-        [
-            [
-                r.assignment_id,
-                r.student_id,
-                r.notebook_id,
-                f"{points(r.score)}/{points(r.max_score)}",
-                r.status,
-            ]
-            for r in rows
-        ],
+def render_export(rows: Sequence[GradeRow], path: Path) -> str:
+    """Exported grades: students, rows and statuses counted, and where they went."""
+    students = len({row.student_id for row in rows})
+    statuses = Counter(row.status for row in rows)
+    counted = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+    return (
+        f"{len(rows)} grade row{'s' if len(rows) != 1 else ''} of {students} "
+        f"student{'s' if students != 1 else ''} written to {path}"
+        + (f" ({counted})" if counted else "")
     )
 
 
@@ -138,17 +90,6 @@ def render_progress(done: int, total: int, outcome: StudentOutcome) -> str:
     most = sum(score.max_auto_score for score in outcome.scores)
     scored = f", auto {points(auto)}/{points(most)}" if outcome.scores else ""
     return f"[{done}/{total}] {outcome.student_id}: {outcome.status.value}{scored}"
-
-
-def duration(seconds: float | None) -> str:
-    """A duration as 1h02m, 3m05s or 42s; '?' when unknown."""
-    if seconds is None:
-        return "?"
-    whole = round(seconds)
-    hours, minutes, secs = whole // 3600, whole % 3600 // 60, whole % 60
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 def progress_figures(progress: AutogradeProgress) -> str:
@@ -238,45 +179,54 @@ def render_check(check: NotebookCheck, quiet: bool = False) -> str:
     return "\n".join(lines)
 
 
+def capped(items: Sequence[str], limit: int = HANDFUL) -> list[str]:
+    """The first limit items, then a line counting the rest."""
+    shown = [f"  {item}" for item in items[:limit]]
+    return shown + ([f"  ... and {len(items) - limit} more"] if len(items) > limit else [])
+
+
 def render_collect(report: CollectReport) -> str:
-    """Each student's collected notebooks and action, then everything not collected, and why."""
+    """Each student's collected notebooks and action, then everything not collected, and why.
+
+    What needs a person (refused, not mapped, not matched) is listed in full; what does not
+    (files renamed or chosen, ignored entries, students without a submission) past a handful
+    is counted."""
     lines = [f"Collect of {report.assignment_id} from {report.archive} ({report.layout} layout)"]
     rows = []
     for student in report.students:
         when = f"{student.timestamp:%Y-%m-%d %H:%M:%S} UTC" if student.timestamp else "-"
         note = student.reason + ("; marked LATE by the LMS" if student.late else "")
-        notebooks = ", ".join(n.notebook_id for n in student.notebooks) or "-"
+        ids = [n.notebook_id for n in student.notebooks]
+        notebooks = names_or_count(ids, "notebook", limit=2) if ids else "-"
         rows.append(
             [student.student_id, student.lms_name, student.action.value, when, notebooks, note]
         )
     lines.append(
         format_table(["student", "lms name", "action", "timestamp", "notebooks", "note"], rows)
     )
-    for student in report.students:
-        for notebook in student.notebooks:
-            if notebook.filename != f"{notebook.notebook_id}.ipynb" or notebook.passed_over:
-                others = (
-                    f" (latest of: {', '.join(notebook.passed_over)})"
-                    if notebook.passed_over
-                    else ""
-                )
-                lines.append(
-                    f"  {student.student_id}: {notebook.notebook_id} <- {notebook.source}{others}"
-                )
+    chosen = [
+        f"{student.student_id}: {notebook.notebook_id} <- {notebook.source}"
+        + (f" (latest of: {', '.join(notebook.passed_over)})" if notebook.passed_over else "")
+        for student in report.students
+        for notebook in student.notebooks
+        if notebook.filename != f"{notebook.notebook_id}.ipynb" or notebook.passed_over
+    ]
     sections = [
-        ("REFUSED (unsafe, not extracted)", [f"{e.path}: {e.reason}" for e in report.refused]),
-        ("NOT MAPPED to a student", [f"{e.path}: {e.reason}" for e in report.unmapped]),
+        ("renamed or chosen among several", chosen, HANDFUL),
+        ("REFUSED (unsafe, not extracted)", [f"{e.path}: {e.reason}" for e in report.refused], 0),
+        ("NOT MAPPED to a student", [f"{e.path}: {e.reason}" for e in report.unmapped], 0),
         (
             "NOT MATCHED to a notebook of the assignment",
             [f"{s.student_id}: {path}" for s in report.students for path in s.unmatched],
+            0,
         ),
-        ("ignored", [f"{e.path}: {e.reason}" for e in report.ignored]),
-        ("no submission in the archive", list(report.missing)),
+        ("ignored", [f"{e.path}: {e.reason}" for e in report.ignored], HANDFUL),
+        ("no submission in the archive", list(report.missing), HANDFUL),
     ]
-    for title, items in sections:
+    for title, items, limit in sections:
         if items:
             lines.append(f"{title} ({len(items)}):")
-            lines.extend(f"  {item}" for item in items)
+            lines.extend(capped(items, limit) if limit else [f"  {item}" for item in items])
     return "\n".join(lines)
 
 
@@ -288,7 +238,8 @@ def render_roster_import(report: RosterImport) -> str:
         ("updated", report.updated),
         ("unchanged", report.unchanged),
     ):
-        lines.append(f"  {title} ({len(ids)}): {', '.join(ids) or '-'}")
+        named = f": {', '.join(ids)}" if 0 < len(ids) <= HANDFUL else ""
+        lines.append(f"  {title}: {len(ids)}{named}")
     if report.ignored_columns:
         lines.append(f"  ignored columns: {', '.join(report.ignored_columns)}")
     if report.missing_columns:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from coursekit.cli.render import render_feedback, render_grade_rows
+from coursekit.cli.render import render_export, render_feedback
 from coursekit.cli.verb import EXIT_OK, EXIT_PARTIAL, Verb
 
 if TYPE_CHECKING:
@@ -59,9 +59,7 @@ def cmd_export(course: Course, args: argparse.Namespace) -> int:
         cell_rows = export_cell_grades(course, args.assignment_id, path)
         print(f"{len(cell_rows)} grade cells written to {path}")
     else:
-        rows = export_grades(course, args.assignment_id, path)
-        print(render_grade_rows(rows))
-        print(f"Grades written to {path}")
+        print(render_export(export_grades(course, args.assignment_id, path), path))
     return EXIT_OK
 
 

@@ -128,7 +128,8 @@ def load_notebook(
         foreign = [name for name in found if name.endswith(".ipynb")]
         foreign = [name for name in foreign if name.removesuffix(".ipynb") not in notebook_ids]
         if not foreign:
-            return warning(notebook_id, f"{path.name} was not handed in: it scores 0")
+            reason = f"{path.name} was not handed in: it scores 0"
+            return SubmissionProblem(notebook_id, Severity.WARNING, reason, handed_in=False)
         return fatal(
             notebook_id,
             f"{path.name} is missing from {folder} (found: {', '.join(found)}); "

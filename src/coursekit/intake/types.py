@@ -23,6 +23,7 @@ class SubmissionProblem:
     notebook_id: str
     severity: Severity
     reason: str
+    handed_in: bool = True  # False: the notebook is simply not there (it scores 0)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,68 @@
+"""What the terminal allows: its width, whether to colour, and lines cut to fit."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+ELLIPSIS = "…"
+HANDFUL = 5  # past this many, a list is said as a count
+# ANSI SGR codes, by what they mark; only on a terminal (never in a pipe, a file or NO_COLOR).
+STYLES = {"problem": "31", "attention": "33", "ok": "32", "dim": "2", "bold": "1"}
+
+
+def output_width(stream: TextIO | None = None) -> int | None:
+    """The columns lines must fit: $COLUMNS if set, else the terminal's; None when piped."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    stream = stream or sys.stdout
+    try:
+        if stream.isatty():
+            return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # a stream without a file, or a closed one
+        pass
+    return None
+
+
+def uses_color(stream: TextIO | None = None) -> bool:
+    """Colour only on a terminal, and never under NO_COLOR (no-color.org) or TERM=dumb."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    stream = stream or sys.stdout
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def fit(line: str, width: int | None) -> str:
+    """The line cut to width characters, an ellipsis saying it was; as is without a width."""
+    if width is None or len(line) <= width:
+        return line
+    return line[: max(width - 1, 0)].rstrip() + ELLIPSIS
+
+
+def paint(text: str, style: str, color: bool) -> str:
+    """text in one of STYLES on a terminal, else unchanged."""
+    return f"\x1b[{STYLES[style]}m{text}\x1b[0m" if color and text else text
+
+
+def duration(seconds: float | None) -> str:
+    """A duration as 1h02m, 3m05s or 42s; '?' when unknown."""
+    if seconds is None:
+        return "?"
+    whole = round(seconds)
+    hours, minutes, secs = whole // 3600, whole % 3600 // 60, whole % 60
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def names_or_count(names: Sequence[str], noun: str, limit: int = HANDFUL) -> str:
+    """`a, b and c` up to limit names, else `12 notebooks`."""
+    if len(names) > limit:
+        return f"{len(names)} {noun}s"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

@@ -1,0 +1,264 @@
+"""What `course autograde` prints is a table a person can read at 200 students.
+
+One real run of the command grades a small cohort of a two-notebook course (a reference, a
+partial hand-in, a rejected one, one with a test held for review and a flag, one who edited a
+locked cell, one whose kernel writes to its stderr); the shape is then checked on 30 students
+made from those real outcomes under other ids.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pickle
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, write_tiny_course
+from helpers.notebooks import edit_cell, reference_notebook
+
+from coursekit.authoring import cohort
+from coursekit.cli.app import main
+from coursekit.cli.verb import EXIT_OK, EXIT_PARTIAL
+from coursekit.core.course import Course, locate_course
+from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
+from coursekit.nbgrader import api as nbgrader_api
+
+pytestmark = pytest.mark.slow  # the cohort is released and graded once: about 35 s
+
+SECOND_NOTEBOOK = "powers"  # a copy of the tiny notebook: no notebook id is part of another
+NOTEBOOKS = (TINY_NOTEBOOK, SECOND_NOTEBOOK)
+COLUMNS = 120
+ALWAYS_EQUAL_ADD = (
+    "class Anything:\n    def __eq__(self, other):\n        return True\n\n\n"
+    "def add(a, b):\n    return Anything()\n"
+)
+# What a kernel's own logger writes to the stderr it inherited, as ipykernel's does.
+NOISE = "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel (test noise)"
+NOISY_SQUARE = f"import os\nos.write(2, b'{NOISE}\\n')\n\n\ndef square(x):\n    return x * x\n"
+# `course autograde` as the console script runs it, its report also pickled for the tests.
+TAP = """\
+import pickle, sys
+import coursekit.grading.autograde as stage
+from coursekit.cli.app import main
+real = stage.autograde_assignment
+def tapped(*args, **kwargs):
+    report = real(*args, **kwargs)
+    with open(sys.argv[1], "wb") as handle:
+        pickle.dump(report, handle)
+    return report
+stage.autograde_assignment = tapped
+sys.exit(main(sys.argv[2:]))
+"""
+# The students of the cohort (write_students: what each hands in).
+STUDENTS = ("reference", "partial", "broken", "rigged", "locked_edit", "noisy")
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One `course autograde` of the cohort: its course, report, exit code and output."""
+
+    course: Course
+    report: AutogradeReport
+    code: int
+    out: str
+    err: str
+
+    def outcome(self, student_id: str) -> StudentOutcome:
+        return next(o for o in self.report.outcomes if o.student_id == student_id)
+
+
+def write_two_notebook_course(root: Path) -> Course:
+    """The tiny course with a second notebook (a copy under another id), released."""
+    write_tiny_course(root)
+    source = root / "source" / TINY_ASSIGNMENT
+    shutil.copy(source / f"{TINY_NOTEBOOK}.ipynb", source / f"{SECOND_NOTEBOOK}.ipynb")
+    course = locate_course(root)
+    nbgrader_api.generate_assignment(course, TINY_ASSIGNMENT)
+    return course
+
+
+def write_students(course: Course) -> None:
+    ref = reference_notebook(course)  # the two notebooks are alike: one reference fits both
+    both = {TINY_NOTEBOOK: ref, SECOND_NOTEBOOK: ref}
+    handed_in = {
+        "reference": both,
+        "partial": {TINY_NOTEBOOK: ref},
+        "broken": {TINY_NOTEBOOK: b"{oops", SECOND_NOTEBOOK: b"{oops"},
+        "rigged": {**both, TINY_NOTEBOOK: edit_cell(ref, "add_answer", ALWAYS_EQUAL_ADD)},
+        "locked_edit": {**both, SECOND_NOTEBOOK: edit_cell(ref, "setup", "import math\nX = 1")},
+        "noisy": {**both, TINY_NOTEBOOK: edit_cell(ref, "square_answer", NOISY_SQUARE)},
+    }
+    for student_id, notebooks in handed_in.items():
+        cohort.write_submission(course, TINY_ASSIGNMENT, student_id, notebooks)
+
+
+@pytest.fixture(scope="module")
+def run(kernels: None, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The cohort graded once by the command, on 2 workers, in a terminal of COLUMNS columns."""
+    tmp = tmp_path_factory.mktemp("output")
+    course = write_two_notebook_course(tmp / "course")
+    write_students(course)
+    env = {**os.environ, "COLUMNS": str(COLUMNS)}
+    argv = ["autograde", TINY_ASSIGNMENT, "--workers", "2"]
+    done = subprocess.run(
+        [sys.executable, "-c", TAP, str(tmp / "report.pickle"), *argv],
+        cwd=course.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    report = pickle.loads((tmp / "report.pickle").read_bytes())
+    return Run(course, report, done.returncode, done.stdout, done.stderr)
+
+
+def table_rows(text: str) -> list[str]:
+    """The rows of the table: the lines after its header, up to the first blank line."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("student "))
+    rows = []
+    for line in lines[start + 1 :]:
+        if not line.strip():
+            break
+        rows.append(line)
+    return rows
+
+
+def row_of(text: str, student_id: str) -> str:
+    (row,) = [line for line in table_rows(text) if line.split()[0] == student_id]
+    return row
+
+
+def cohort_of(outcomes: list[StudentOutcome], count: int) -> AutogradeReport:
+    """count students: copies of these real outcomes, each under an id of its own."""
+    copies = []
+    for index in range(count):
+        outcome = outcomes[index % len(outcomes)]
+        student_id = f"s{index:03d}_{outcome.student_id}"
+        scores = tuple(dataclasses.replace(s, student_id=student_id) for s in outcome.scores)
+        copies.append(dataclasses.replace(outcome, student_id=student_id, scores=scores))
+    return AutogradeReport(TINY_ASSIGNMENT, tuple(copies))
+
+
+def run_command(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    course: Course,
+    report: AutogradeReport,
+    *options: str,
+) -> tuple[int, str]:
+    """`course autograde` in this process, grading replaced by report; exit code and stdout."""
+    monkeypatch.setattr("coursekit.grading.autograde.autograde_assignment", lambda *a, **k: report)
+    monkeypatch.setenv("COLUMNS", str(COLUMNS))
+    code = main(["--course-dir", str(course.root), "autograde", TINY_ASSIGNMENT, *options])
+    return code, capsys.readouterr().out
+
+
+def test_the_command_prints_one_line_per_student_and_a_summary(run: Run) -> None:
+    assert run.code == EXIT_PARTIAL, run.out + run.err  # broken is rejected
+    rows = table_rows(run.out)
+    assert sorted(row.split()[0] for row in rows) == sorted(STUDENTS)
+    assert max(len(line) for line in run.out.splitlines()) <= COLUMNS
+    assert "\x1b[" not in run.out  # piped: no colour
+    assert "6 students: 5 graded, 1 rejected, 0 failed, 1 flagged for a TA" in run.out
+    assert "mean auto score" in run.out and "took " in run.out
+
+
+def test_each_note_is_said_once_on_the_notebook_it_concerns(run: Run) -> None:
+    assert "1 of 2 handed in" in row_of(run.out, "partial")
+    broken = row_of(run.out, "broken")
+    assert "rejected" in broken and f"{TINY_NOTEBOOK}.ipynb (and 1 more alike) is not" in broken
+    assert str(run.course.root) not in broken  # the file's name, never the folder again
+    locked = row_of(run.out, "locked_edit")
+    assert f"{SECOND_NOTEBOOK}: locked cells edited: setup" in locked
+    assert f"{TINY_NOTEBOOK}:" not in locked
+    rigged = run.outcome("rigged")
+    held = f"{rigged.held_points:g} points held until a TA decides"
+    assert f"{len(rigged.under_review)} test" in row_of(run.out, "rigged") and held in run.out
+    assert row_of(run.out, "reference").split()[-1] == "graded"  # nothing to say
+
+
+def test_kernel_noise_goes_to_the_log_named_once(run: Run) -> None:
+    assert NOISE not in run.out and NOISE not in run.err
+    assert "traitlets" not in run.err
+    log = run.course.root / "logs" / "course-autograde.log"
+    assert NOISE in log.read_text()
+    assert run.err.count("logs/course-autograde.log") == 1
+
+
+def test_thirty_students_make_thirty_lines_within_the_width(
+    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = cohort_of(list(run.report.outcomes), 30)
+    code, out = run_command(monkeypatch, capsys, run.course, report)
+    assert code == EXIT_PARTIAL
+    rows = table_rows(out)
+    assert len(rows) == 30
+    assert [row.split()[0] for row in rows] == [o.student_id for o in report.outcomes]
+    assert max(len(line) for line in out.splitlines()) <= COLUMNS
+    for row, outcome in zip(rows, report.outcomes, strict=True):
+        concerned = {p.notebook_id for p in outcome.problems if p.handed_in}
+        concerned |= {s.notebook_id for s in outcome.suspicions}
+        concerned |= {c.notebook_id for c in outcome.crashes}
+        named = {nid for nid in NOTEBOOKS if re.search(rf"\b{nid}\b", row.split("  ")[-1])}
+        assert named <= concerned, row
+
+
+def test_quiet_on_a_clean_cohort_prints_only_the_summary(
+    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = cohort_of([run.outcome("reference")], 30)
+    code, out = run_command(monkeypatch, capsys, run.course, report, "--quiet")
+    assert code == EXIT_OK
+    assert out.splitlines()[0].startswith("30 students: 30 graded, 0 rejected")
+    assert len(out.splitlines()) <= 2 and "s000" not in out
+
+
+def test_quiet_prints_only_the_students_who_need_a_person(
+    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = cohort_of(list(run.report.outcomes), 30)
+    code, out = run_command(monkeypatch, capsys, run.course, report, "--quiet")
+    shown = {row.split()[0] for row in table_rows(out)}
+    assert shown == {
+        o.student_id
+        for o in report.outcomes
+        if o.status is not Status.GRADED or o.suspicions or o.crashes
+    }
+    assert "30 students:" in out
+
+
+def test_json_parses_and_carries_every_student(
+    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = cohort_of(list(run.report.outcomes), 30)
+    code, out = run_command(monkeypatch, capsys, run.course, report, "--json")
+    data = json.loads(out)
+    assert data["format"] == 1 and data["assignment_id"] == TINY_ASSIGNMENT
+    assert data["summary"]["students"] == 30
+    assert data["summary"]["rejected"] == sum(o.status is Status.REJECTED for o in report.outcomes)
+    partial = next(s for s in data["students"] if s["student_id"].endswith("_partial"))
+    assert partial["handed_in"] == 1 and data["notebooks"] == 2
+    handed = {nb["notebook_id"]: nb["handed_in"] for nb in partial["notebooks"]}
+    assert handed == {TINY_NOTEBOOK: True, SECOND_NOTEBOOK: False}
+    rigged = next(s for s in data["students"] if s["student_id"].endswith("_rigged"))
+    assert rigged["tests_under_review"] >= 1 and rigged["needs_person"]
+
+
+def test_verbose_gives_each_notebook_of_each_student(
+    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run_command(monkeypatch, capsys, run.course, run.report, "--verbose")
+    lines = out.splitlines()
+    at = lines.index(row_of(out, "locked_edit"))
+    detail = lines[at + 1 : at + 6]
+    assert any(line.startswith(f"  {TINY_NOTEBOOK}: auto ") for line in detail)
+    assert any("locked cells edited" in line for line in detail)
+    assert max(len(line) for line in lines) <= COLUMNS
