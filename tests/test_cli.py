@@ -516,7 +516,7 @@ def test_output_into_a_closed_pipe_ends_quietly(tiny_course_dir: Path) -> None:
 def noisy_feedback(*args: object, **kwargs: object) -> FeedbackReport:
     """A stage whose child process prints as a kernel does: to the stdout and stderr it got."""
     child = "import sys; print('child out'); print('[IPKernelApp] ERROR | noise', file=sys.stderr)"
-    subprocess.run([sys.executable, "-c", child], check=True)
+    subprocess.run([sys.executable, "-c", child], check=True, timeout=60)
     return FeedbackReport(TINY_ASSIGNMENT, ())
 
 
