@@ -262,3 +262,18 @@ def test_verbose_gives_each_notebook_of_each_student(
     assert any(line.startswith(f"  {TINY_NOTEBOOK}: auto ") for line in detail)
     assert any("locked cells edited" in line for line in detail)
     assert max(len(line) for line in lines) <= COLUMNS
+
+
+def test_status_reads_the_last_autograde_back_without_grading(
+    run: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--course-dir", str(run.course.root), "status", TINY_ASSIGNMENT]
+    assert main([*argv, "--json"]) == EXIT_PARTIAL
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert (summary["graded"], summary["rejected"], summary["flagged"]) == (5, 1, 1)
+    assert summary["tests_under_review"] == len(run.outcome("rigged").under_review)
+
+    assert main([*argv, "--student", "rigged"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert [row.split()[0] for row in table_rows(out) if not row.startswith(" ")] == ["rigged"]
+    assert f"  {TINY_NOTEBOOK}: auto " in out and "needs review, would earn" in out

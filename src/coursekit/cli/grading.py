@@ -16,6 +16,7 @@ from coursekit.cli.verb import EXIT_OK, EXIT_PARTIAL, Verb, unless_quiet
 
 if TYPE_CHECKING:
     from coursekit.core.course import Course
+    from coursekit.grading.types import AutogradeReport
 
 
 def cmd_autograde(course: Course, args: argparse.Namespace) -> int:
@@ -33,19 +34,57 @@ def cmd_autograde(course: Course, args: argparse.Namespace) -> int:
         executor=ExecutorSpec(name=args.executor, workers=args.workers, scheduler=args.scheduler),
         notice=print_message,
     )
-    elapsed = time.monotonic() - started
-    if args.json:
-        print(json.dumps(autograde_json(report, elapsed), indent=1))
-    else:
-        view = AutogradeView(
-            verbose=args.verbose,
-            quiet=args.quiet,
-            width=output_width(),
-            color=uses_color(),
-            elapsed_s=elapsed,
-        )
-        print(render_autograde(report, view))
+    print_outcomes(report, args, verbose=args.verbose, elapsed_s=time.monotonic() - started)
     return EXIT_OK if report.all_graded else EXIT_PARTIAL
+
+
+def print_outcomes(
+    report: AutogradeReport, args: argparse.Namespace, verbose: bool, elapsed_s: float | None
+) -> None:
+    """The outcomes as JSON (--json) or as the table, fitted to this terminal."""
+    if args.json:
+        print(json.dumps(autograde_json(report, elapsed_s), indent=1))
+        return
+    view = AutogradeView(
+        verbose=verbose,
+        quiet=args.quiet,
+        width=output_width(),
+        color=uses_color(),
+        elapsed_s=elapsed_s,
+    )
+    print(render_autograde(report, view))
+
+
+def cmd_status(course: Course, args: argparse.Namespace) -> int:
+    """Print the last autograde's outcomes without grading; 2 if anyone is rejected."""
+    from coursekit.grading.status import read_outcomes
+
+    report = read_outcomes(course, args.assignment_id, args.student_ids)
+    # Asked about students by name: their notebooks, as --verbose gives them.
+    print_outcomes(report, args, verbose=args.verbose or bool(args.student_ids), elapsed_s=None)
+    return EXIT_OK if report.all_graded else EXIT_PARTIAL
+
+
+def add_student_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """--student ID, repeatable, into args.student_ids (None: every submission)."""
+    parser.add_argument(
+        "--student",
+        dest="student_ids",
+        metavar="ID",
+        action="append",
+        default=None,
+        help=help_text,
+    )
+
+
+def add_status_arguments(parser: argparse.ArgumentParser) -> None:
+    """--student, --verbose, --json."""
+    add_student_argument(
+        parser,
+        "only this student (repeatable), each notebook in detail; default: every submission, "
+        "a line each",
+    )
+    add_output_arguments(parser)
 
 
 def positive_int(text: str) -> int:
@@ -55,8 +94,8 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
-def add_autograde_arguments(parser: argparse.ArgumentParser) -> None:
-    """--student, --workers, --scheduler, --executor, --no-force, --verbose, --json."""
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """--verbose or --json."""
     shown = parser.add_mutually_exclusive_group()
     shown.add_argument(
         "-v",
@@ -70,14 +109,12 @@ def add_autograde_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the results as one JSON object for scripts (format: docs/instructors.md)",
     )
-    parser.add_argument(
-        "--student",
-        dest="student_ids",
-        metavar="ID",
-        action="append",
-        default=None,
-        help="grade only this student (repeatable); default: every submission",
-    )
+
+
+def add_autograde_arguments(parser: argparse.ArgumentParser) -> None:
+    """--student, --workers, --scheduler, --executor, --no-force, --verbose, --json."""
+    add_output_arguments(parser)
+    add_student_argument(parser, "grade only this student (repeatable); default: every submission")
     parser.add_argument(
         "--workers",
         metavar="N",
@@ -131,6 +168,13 @@ AUTOGRADE = Verb(
     "course autograde lecture1 --student s1",
     cmd_autograde,
     add_autograde_arguments,
+)
+STATUS = Verb(
+    "status",
+    "print the last autograde's table again, or a student's notebooks in detail, grading nothing",
+    "course status lecture1 --student s1",
+    cmd_status,
+    add_status_arguments,
 )
 CHECK = Verb(
     "check",

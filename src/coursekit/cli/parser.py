@@ -16,6 +16,8 @@ examples:
   course autograde lecture1 --student s1 --student s2
   course autograde lecture1 --workers 8   8 students at a time (default: every core)
   course autograde lecture1 --scheduler tcp://head:8786   on a Dask cluster
+  course autograde lecture1 --quiet       only who needs a person, and the summary
+  course status lecture1 --student s1     s1's notebooks as last graded (--json for scripts)
   course feedback lecture1                feedback/<student>/lecture1/*.html
   course export lecture1 --to grades.csv  one row per student and notebook
   course export lecture1 --format cells   one row per student, notebook and grade cell
@@ -42,6 +44,7 @@ VERBS: dict[str, Verb] = {
     for verb in (
         authoring.RELEASE,
         grading.AUTOGRADE,
+        grading.STATUS,
         reporting.FEEDBACK,
         reporting.EXPORT,
         reporting.REPORT,

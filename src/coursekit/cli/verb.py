@@ -18,7 +18,7 @@ EXIT_PARTIAL = 2  # some submissions rejected or failed, a proof failed, a calib
 # process ended by SIGPIPE, which is what `cat` or `grep` would have returned.
 EXIT_BROKEN_PIPE = 128 + 13
 
-QUIET_HELP = "no progress and no notes; results and errors are still printed"
+QUIET_HELP = "no progress and no notes: what needs a person, errors and the summary still print"
 
 
 class Parser(argparse.ArgumentParser):
