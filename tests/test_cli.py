@@ -547,3 +547,11 @@ def test_a_childs_output_goes_to_the_verbs_log_and_the_end_says_where(
     assert "child out" in log.read_text() and "[IPKernelApp] ERROR | noise" in log.read_text()
     # Said once at the end; --quiet says it only when something went wrong.
     assert err.count("course-feedback.log") == (0 if quiet else 1)
+
+
+def test_a_log_that_cannot_be_written_leaves_the_output_where_it_was(
+    calls: Calls, tiny_course_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tiny_course_dir / "logs").write_text("a file where the folder would go")
+    assert main(["--course-dir", str(tiny_course_dir), "feedback", TINY_ASSIGNMENT]) == EXIT_OK
+    assert "Feedback of ps1" in capsys.readouterr().out

@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with route_output(path, f"course {' '.join(argv)}") as log:
             code = verb.run(course, args)
             sys.stdout.flush()  # a closed pipe surfaces here, not at interpreter exit
-        lines = log.lines
+        lines = log.lines if log is not None else 0
         if lines and (code != EXIT_OK or not args.quiet):
             print(
                 f"Kernel and library messages ({lines} line{'s' if lines > 1 else ''}): "
@@ -53,4 +53,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def student_log_file(verb: str) -> Path:
     """Where a verb run outside any course (a student's `course check`) logs: the temp folder."""
-    return Path(tempfile.gettempdir()) / f"course-{verb}-{os.getuid()}.log"
+    user = os.getuid() if hasattr(os, "getuid") else os.getpid()  # /tmp is shared on Linux
+    return Path(tempfile.gettempdir()) / f"course-{verb}-{user}.log"

@@ -65,12 +65,21 @@ def terminal_copy(stream: TextIO, fd: int, saved: int) -> TextIO | None:
 
 
 @contextlib.contextmanager
-def route_output(path: Path, title: str) -> Iterator[LogFile]:
-    """Send fds 1 and 2 (and so every child's output), warnings and logging to path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def route_output(path: Path, title: str) -> Iterator[LogFile | None]:
+    """Send fds 1 and 2 (and so every child's output), warnings and logging to path.
+
+    None, and the output left where it was, when the log cannot be written (a read-only
+    course): a verb never fails for its log."""
     now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     header = f"# {title}, {now}: what kernels, workers and libraries printed\n".encode()
-    log_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        log_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+    except OSError:
+        log_fd = -1
+    if log_fd < 0:
+        yield None
+        return
     os.write(log_fd, header)
     streams = {1: "stdout", 2: "stderr"}
     originals = {fd: getattr(sys, name) for fd, name in streams.items()}
