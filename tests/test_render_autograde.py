@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from coursekit.cli.autograde_table import AutogradeView, render_autograde
+from coursekit.cli.autograde_table import AutogradeView, autograde_json, render_autograde
 from coursekit.cli.terminal import fit, output_width
-from coursekit.core.types import CellScore, NotebookScore
+from coursekit.core.types import CellScore, KernelCrash, NotebookScore
 from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
 from coursekit.intake.types import Severity, SubmissionProblem
 
@@ -91,3 +91,17 @@ def test_output_width_follows_columns_and_is_unbounded_in_a_pipe(
 ) -> None:
     monkeypatch.setenv("COLUMNS", columns)
     assert output_width() == width  # pytest's stdout is no terminal
+
+
+def test_verbose_and_json_speak_of_every_notebook_an_outcome_names() -> None:
+    crash = KernelCrash("nb_c", 4, "some_test", "the kernel died while this cell ran: x")
+    scores = (scored("nb_a", 5, False),)
+    outcome = StudentOutcome("a1", "s1", Status.GRADED, scores=scores, crashes=(crash,))
+    report = AutogradeReport("a1", (outcome,))
+    text = render_autograde(report, AutogradeView(verbose=True))
+    assert "  nb_c:\n    crash: nb_c cell 4 (some_test): the kernel died" in text
+    (student,) = autograde_json(report)["students"]
+    assert [nb["notebook_id"] for nb in student["notebooks"]] == ["nb_a", "nb_c"]
+    assert student["notebooks"][1]["crashes"] == [
+        {"cell": 4, "grade_id": "some_test", "reason": crash.reason}
+    ]

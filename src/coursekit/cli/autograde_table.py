@@ -82,7 +82,7 @@ def fatal_notes(outcome: StudentOutcome) -> list[str]:
     notes = []
     for reason, ids in groups.items():
         ids = [notebook_id for notebook_id in ids if notebook_id not in WHOLE]
-        if "{}" in reason:  # `a.ipynb (and 6 more alike) is not JSON`: the count before the cut
+        if "{}" in reason and ids:  # `a.ipynb (and 6 more alike) is not JSON`: before the cut
             more = f" (and {len(ids) - 1} more alike)" if len(ids) > 1 else ""
             note = reason.replace("{}", f"{ids[0]}.ipynb{more}")
         else:
@@ -98,7 +98,8 @@ def review_note(outcome: StudentOutcome) -> str:
         return ""
     return (
         f"{count} test{'s' if count > 1 else ''} need{'' if count > 1 else 's'} review "
-        f"({points(outcome.held_points)} points held until a TA decides)"
+        f"({points(outcome.held_points)} point{'' if outcome.held_points == 1 else 's'} held "
+        "until a TA decides)"
     )
 
 
@@ -108,7 +109,7 @@ def handed_in_note(outcome: StudentOutcome, total: int) -> str:
     if not missing:
         return ""
     if total <= missing:
-        return f"not handed in: {', '.join(not_handed_in(outcome))}"
+        return f"not handed in: {names_or_count(not_handed_in(outcome), 'notebook')}"
     return f"{total - missing} of {total} handed in"
 
 
@@ -209,12 +210,25 @@ def wrapped(text: str, indent: str, view: AutogradeView) -> list[str]:
     )
 
 
+def outcome_notebooks(outcome: StudentOutcome) -> list[str]:
+    """Every notebook an outcome speaks of (scores, problems, flags, crashes), in that order."""
+    return list(
+        dict.fromkeys(
+            [
+                *(score.notebook_id for score in outcome.scores),
+                *(problem.notebook_id for problem in outcome.problems),
+                *(suspicion.notebook_id for suspicion in outcome.suspicions),
+                *(crash.notebook_id for crash in outcome.crashes),
+            ]
+        )
+    )
+
+
 def notebook_detail(outcome: StudentOutcome, view: AutogradeView) -> list[str]:
     """`--verbose`: each notebook of a student with its scores, problems, flags and crashes."""
     scores = {score.notebook_id: score for score in outcome.scores}
-    notebooks = dict.fromkeys([*scores, *(p.notebook_id for p in outcome.problems)])
     lines = []
-    for notebook_id in notebooks:
+    for notebook_id in outcome_notebooks(outcome):
         score = scores.get(notebook_id)
         if notebook_id in WHOLE:
             heading = "  the submission:"
@@ -351,7 +365,6 @@ def notebook_json(outcome: StudentOutcome, score: NotebookScore | None, notebook
 def student_json(outcome: StudentOutcome, total: int) -> dict:
     """One student's outcome, for `--json`: totals, the note of the table, each notebook."""
     scores = {score.notebook_id: score for score in outcome.scores}
-    notebooks = dict.fromkeys([*scores, *(p.notebook_id for p in outcome.problems)])
     return {
         "student_id": outcome.student_id,
         "status": outcome.status.value,
@@ -373,7 +386,7 @@ def student_json(outcome: StudentOutcome, total: int) -> dict:
         ],
         "notebooks": [
             notebook_json(outcome, scores.get(notebook_id), notebook_id)
-            for notebook_id in notebooks
+            for notebook_id in outcome_notebooks(outcome)
             if notebook_id not in WHOLE
         ],
         "log_tail": outcome.log_tail,
