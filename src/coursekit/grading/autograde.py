@@ -81,11 +81,7 @@ def autograde_assignment(
     # A kernel that cannot start scores every student zero, and one that is not confined hands
     # them the hidden tests and the gradebook: prove the kernel on a canary notebook first.
     require_canary(course, assignment_id)
-    chosen = (
-        sorted(set(student_ids))
-        if student_ids is not None
-        else course.submitted_student_ids(assignment_id)
-    )
+    chosen = chosen_students(course, assignment_id, student_ids)
     # Students a killed run left half-graded: put back as they were, then graded again.
     chosen = sorted(set(chosen) | set(inflight.recover_cut_off(course, assignment_id, notice)))
     # Gradebook safety under concurrency, measured in tests/test_parallel_autograde.py (8
@@ -117,6 +113,15 @@ def autograde_assignment(
     return AutogradeReport(
         assignment_id=assignment_id, outcomes=tuple(outcomes[sid] for sid in chosen)
     )
+
+
+def chosen_students(
+    course: Course, assignment_id: str, student_ids: Iterable[str] | None
+) -> list[str]:
+    """The students named, sorted and once each; every student who handed in when None."""
+    if student_ids is None:
+        return course.submitted_student_ids(assignment_id)
+    return sorted(set(student_ids))
 
 
 def grade_job(job: GradingJob) -> StudentOutcome:
@@ -159,6 +164,27 @@ def crashed_outcome(course: Course, job: GradingJob, error: BaseException) -> St
     )
 
 
+def rejected_outcome(
+    course: Course,
+    assignment_id: str,
+    student_id: str,
+    problems: tuple[SubmissionProblem, ...],
+) -> StudentOutcome | None:
+    """The outcome of a submission inspection found unfit (its fatal problems as the reason, the
+    scores the gradebook still holds), or None when it can be graded."""
+    fatal = [p for p in problems if p.severity is Severity.FATAL]
+    if not fatal:
+        return None
+    return StudentOutcome(
+        assignment_id,
+        student_id,
+        Status.REJECTED,
+        reason="; ".join(f"{p.notebook_id}: {p.reason}" for p in fatal),
+        problems=problems,
+        scores=nbgrader_api.read_scores(course, assignment_id, student_id),
+    )
+
+
 def autograde_student(
     course: Course,
     assignment_id: str,
@@ -168,18 +194,11 @@ def autograde_student(
 ) -> StudentOutcome:
     """Inspect one submission, then grade it unless it is unfit; never raises for its content."""
     problems = inspect_submission(course, assignment_id, student_id, release)
-    fatal = [p for p in problems if p.severity is Severity.FATAL]
-    if fatal:
+    rejected = rejected_outcome(course, assignment_id, student_id, problems)
+    if rejected is not None:
         # nbgrader is not called: it would delete the previous autograded notebooks, and the
         # gradebook keeps whatever grade this student had before.
-        return StudentOutcome(
-            assignment_id,
-            student_id,
-            Status.REJECTED,
-            reason="; ".join(f"{p.notebook_id}: {p.reason}" for p in fatal),
-            problems=problems,
-            scores=nbgrader_api.read_scores(course, assignment_id, student_id),
-        )
+        return rejected
     take_fallbacks()  # notes of an earlier student in this process are not this one's
     try:
         # Journaled: a grading cut off is undone by the next run; a full disk undoes it at once.

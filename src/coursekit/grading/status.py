@@ -6,10 +6,10 @@ from collections.abc import Iterable
 
 from coursekit.core.course import Course
 from coursekit.core.errors import CourseError
+from coursekit.grading.autograde import chosen_students, rejected_outcome
 from coursekit.grading.flags import with_suspicions
 from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
 from coursekit.intake.submissions import inspect_submission, read_release
-from coursekit.intake.types import Severity
 from coursekit.nbgrader import api as nbgrader_api
 from coursekit.steps.execution import read_student_crashes
 
@@ -24,32 +24,20 @@ def read_outcomes(
     (a failed nbgrader's log, a warm kernel replaced by a cold one) is not kept, so not here.
     """
     release = read_release(course, assignment_id)
-    chosen = (
-        sorted(set(student_ids))
-        if student_ids is not None
-        else course.submitted_student_ids(assignment_id)
-    )
     outcomes = []
-    for student_id in chosen:
+    for student_id in chosen_students(course, assignment_id, student_ids):
         problems = inspect_submission(course, assignment_id, student_id, release)
-        fatal = [p for p in problems if p.severity is Severity.FATAL]
-        scores = nbgrader_api.read_scores(course, assignment_id, student_id)
-        if fatal:
-            reason = "; ".join(f"{p.notebook_id}: {p.reason}" for p in fatal)
-            outcome = StudentOutcome(
-                assignment_id, student_id, Status.REJECTED, reason, problems, scores
-            )
-        elif course.autograded_dir(assignment_id, student_id).is_dir():
-            crashes = read_student_crashes(course, assignment_id, student_id)
+        outcome = rejected_outcome(course, assignment_id, student_id, problems)
+        if outcome is None and course.autograded_dir(assignment_id, student_id).is_dir():
             outcome = StudentOutcome(
                 assignment_id,
                 student_id,
                 Status.GRADED,
                 problems=problems,
-                scores=scores,
-                crashes=crashes,
+                scores=nbgrader_api.read_scores(course, assignment_id, student_id),
+                crashes=read_student_crashes(course, assignment_id, student_id),
             )
-        else:
+        elif outcome is None:
             raise CourseError(
                 f"{student_id} has not been autograded "
                 f"({course.autograded_dir(assignment_id, student_id)} does not exist): run "

@@ -139,14 +139,32 @@ def verdict_error(
     )
 
 
+def verdict_errors(cell: NotebookNode) -> list[NotebookNode]:
+    """The error outputs the verdict checks put in a cell."""
+    return [
+        output
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error" and output.get("ename") == VERDICT_ERROR
+    ]
+
+
+def held_points(evalue: str) -> tuple[float | None, float | None]:
+    """(points the test would have earned, its points) as a verdict error says them; (None, None)
+    when it held nothing for review."""
+    held = REVIEW_POINTS.search(evalue)
+    return (float(held.group(1)), float(held.group(2))) if held else (None, None)
+
+
 def held_for_review(cell: NotebookNode) -> float | None:
     """The points an executed test cell would have earned if the verdict checks held them for
     a TA's review (read from their error output), else None."""
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error" and output.get("ename") == VERDICT_ERROR:
-            held = REVIEW_POINTS.search(str(output.get("evalue", "")))
-            return float(held.group(1)) if held else None
-    return None
+    errors = verdict_errors(cell)
+    return held_points(str(errors[0].get("evalue", "")))[0] if errors else None
+
+
+def probes_failed(why: Iterable[str]) -> str:
+    """The start of a reason that names the probes which did not fail as they must."""
+    return "the known-answer checks after the notebook failed (" + "; ".join(why) + ")"
 
 
 def probe_failure(cell: NotebookNode, probe: Probe) -> str | None:
@@ -261,9 +279,8 @@ def rigged_reason(cell: NotebookNode, armed: ArmedCell, failures: ProbeFailures)
         )
     if "?" in used and failures.rigged:
         return (
-            "the known-answer checks after the notebook failed ("
-            + "; ".join(failures.rigged)
-            + ") and the grader could not tell whether this test used those methods"
+            probes_failed(failures.rigged)
+            + " and the grader could not tell whether this test used those methods"
         )
     return None
 
@@ -312,9 +329,7 @@ def test_findings(nb: NotebookNode, armed: Armed, failures: ProbeFailures) -> li
         earned, _ = would_earn(cell)
         if failures.passing and earned > 0:
             reasons.append(
-                "the known-answer checks after the notebook failed ("
-                + "; ".join(failures.passing)
-                + "): the comparisons the tests rely on were changed"
+                probes_failed(failures.passing) + ": the comparisons the tests rely on were changed"
             )
         elif earned > 0 and (rigged := rigged_reason(cell, by_index[index], failures)):
             reasons.append(rigged)
@@ -355,9 +370,8 @@ def check_notebook(nb: NotebookNode, armed: Armed) -> list[Finding]:
             Finding(
                 None,
                 None,
-                "the known-answer checks after the notebook failed ("
-                + "; ".join(failures.all)
-                + "): no passing test relied on what they found, so no verdict was in doubt",
+                probes_failed(failures.all)
+                + ": no passing test relied on what they found, so no verdict was in doubt",
                 False,
             )
         )
@@ -404,19 +418,18 @@ def recorded_findings(nb: NotebookNode) -> list[Mapping]:
         return [r for r in recorded if isinstance(r, Mapping)]
     found = []
     for index, cell in enumerate(nb.cells):
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error" and output.get("ename") == VERDICT_ERROR:
-                evalue = str(output.get("evalue", ""))
-                held = REVIEW_POINTS.search(evalue)
-                found.append(
-                    {
-                        "cell": index + 1,
-                        "grade_id": cells.grade_id(cell),
-                        "detail": evalue,
-                        "review_points": float(held.group(1)) if held else None,
-                        "max_points": float(held.group(2)) if held else None,
-                    }
-                )
+        for output in verdict_errors(cell):
+            evalue = str(output.get("evalue", ""))
+            review_points, max_points = held_points(evalue)
+            found.append(
+                {
+                    "cell": index + 1,
+                    "grade_id": cells.grade_id(cell),
+                    "detail": evalue,
+                    "review_points": review_points,
+                    "max_points": max_points,
+                }
+            )
     return found
 
 
