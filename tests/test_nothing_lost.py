@@ -397,7 +397,7 @@ def states(course: Course) -> dict[str, SubmissionState]:
 
 def leftovers(course: Course) -> list[str]:
     """Journal entries and copies of previous autograded folders that a run left behind."""
-    found = [str(p) for p in (course.root / "gradebook").rglob("*.json")]
+    found = [str(p) for p in (course.root / "gradebook" / inflight.JOURNAL_DIRNAME).rglob("*.json")]
     found += [str(p) for p in course.root.glob(f"autograded/*/{inflight.BACKUP_PREFIX}*")]
     return found
 

@@ -15,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
+from helpers import recording_executor
 from helpers.cohorts import RAISES, source_points, write_cohort, write_many
 from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK
 from helpers.notebooks import edit_cell, reference_notebook
@@ -27,6 +28,7 @@ from coursekit.cli.progress import ProgressMeter
 from coursekit.cli.render import render_progress_bar, render_progress_log_line
 from coursekit.core.course import Course, locate_course
 from coursekit.core.errors import CourseError
+from coursekit.grading import job_order
 from coursekit.grading.autograde import autograde_assignment
 from coursekit.grading.types import Status, StudentOutcome
 from coursekit.grading.workers import (
@@ -140,6 +142,29 @@ def test_eight_workers_lose_no_grade_and_duplicate_none(
     assert rows["grade"] == 32 * cells_per_submission
     assert count_rows(course) == rows, "regrading added or removed rows"
     assert [o.scores for o in second.outcomes] == [o.scores for o in first.outcomes]
+
+
+def test_a_run_takes_the_longest_students_first_and_records_their_seconds(
+    kernels: None, released_template: Path, tmp_path: Path
+) -> None:
+    """The last run's seconds order the next run (job_order.py), which records its own."""
+    course = copy_course(released_template, tmp_path / "course")
+    students = sorted(write_many(course, 4))
+    # A previous run's record, made up so that name order is not longest-first order.
+    made_up = dict(zip(students, (1.0, 50.0, 20.0, 5.0), strict=True))
+    job_order.record_seconds(course, TINY_ASSIGNMENT, made_up)
+    recording_executor.RUNS.clear()
+    spec = ExecutorSpec(name="helpers.recording_executor:RecordingExecutor", workers=1)
+
+    report = autograde_assignment(course, TINY_ASSIGNMENT, executor=spec)
+
+    given_order = recording_executor.RUNS
+    assert given_order == [sorted(students, key=lambda sid: -made_up[sid])]
+    assert [o.status for o in report.outcomes] == [Status.GRADED] * 4
+    recorded = job_order.read_seconds(course, TINY_ASSIGNMENT)
+    assert recorded == {o.student_id: round(o.seconds, 3) for o in report.outcomes}
+    assert all(0 < seconds < 60 for seconds in recorded.values()), recorded  # measured, not made up
+    assert recorded != made_up
 
 
 @pytest.mark.slow

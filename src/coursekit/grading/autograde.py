@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -20,7 +21,7 @@ from coursekit.core.kernel_start import (
     START_ATTEMPTS,
     STARTUP_TIMEOUT_DEFAULT_S,
 )
-from coursekit.grading import inflight, runlock
+from coursekit.grading import inflight, job_order, runlock
 from coursekit.grading.flags import with_suspicions
 from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
 from coursekit.grading.workers import (
@@ -93,9 +94,10 @@ def autograde_assignment(
     nbgrader_api.prepare_gradebook(course)
     db_url = nbgrader_api.concurrent_db_url(course.db_url)
     answer_fingerprints.prepare_fingerprints(db_url)
+    # Longest first (job_order.py): a pool must not end its run on one long student.
     jobs = [
         GradingJob(str(course.config_file), assignment_id, student_id, force, db_url)
-        for student_id in chosen
+        for student_id in job_order.grading_order(course, assignment_id, chosen)
     ]
     spec = ExecutorSpec(name="inline") if executor is None else executor
     outcomes: dict[str, StudentOutcome] = {}
@@ -110,6 +112,9 @@ def autograde_assignment(
             outcomes[job.student_id] = result
             if progress is not None:
                 progress(done, len(jobs), result)
+    job_order.record_seconds(
+        course, assignment_id, {sid: outcome.seconds for sid, outcome in outcomes.items()}
+    )
     return AutogradeReport(
         assignment_id=assignment_id, outcomes=tuple(outcomes[sid] for sid in chosen)
     )
@@ -132,11 +137,13 @@ def grade_job(job: GradingJob) -> StudentOutcome:
     # file puts in os.environ for the grading kernels (seeds, TensorFlow flags) on any worker.
     course = with_db_url(locate_course(Path(job.config_file).parent), job.db_url)
     with GRADING_LOCK:
+        started = time.monotonic()
         release = read_release(course, job.assignment_id)
         outcome = autograde_student(course, job.assignment_id, job.student_id, release, job.force)
         # What a TA should look at: suspicious code (a static scan of the submission) and test
         # verdicts the verdict checks could not confirm (docs/verdicts.md).
-        return with_suspicions(course, outcome, release)
+        outcome = with_suspicions(course, outcome, release)
+        return dataclasses.replace(outcome, seconds=time.monotonic() - started)
 
 
 def with_db_url(course: Course, db_url: str) -> Course:

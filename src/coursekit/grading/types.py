@@ -33,6 +33,7 @@ class StudentOutcome:
     log_tail: str = ""
     suspicions: tuple[Suspicion, ...] = ()  # flagged for a TA: code scan and verdict checks
     crashes: tuple[KernelCrash, ...] = ()  # graded, but the kernel died or timed out here
+    seconds: float = 0.0  # the job's wall time on its worker (0: not run, or lost with it)
 
     @property
     def under_review(self) -> tuple[Suspicion, ...]:
