@@ -97,6 +97,11 @@ c.Autograde.sanitize_preprocessors = [
 ]
 c.ResolveDuplicatedCells.release_folder = str(COURSE_ROOT / "release" / "{assignment_id}")
 
+# nbconvert validates a notebook against the nbformat schema after every step (16 times per
+# notebook in autograde); once, after the last step, finds the same invalid notebook, and saves
+# about 0.05 CPU s per notebook graded (benchmarks/overhead.py).
+c.Exporter.optimistic_validation = True
+
 # nbgrader's autograde steps, in nbgrader 0.9.6's order, two replaced. SaveAutoGradesPerNotebook
 # writes each notebook's grades in one transaction (nbgrader commits every cell) and no longer
 # flags again a written answer a TA graded unless the answer changed
