@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from coursekit.cli.printers import print_release_progress
 from coursekit.cli.render import render_release, render_summary
+from coursekit.cli.terminal import echo
 from coursekit.cli.verb import EXIT_OK, EXIT_PARTIAL, Verb, unless_quiet
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ def cmd_release(course: Course, args: argparse.Namespace) -> int:
         execute=args.execute,
         progress=unless_quiet(args, print_release_progress),
     )
-    print(render_release(report))
+    echo(render_release(report), keep=[report.release_dir])
     return EXIT_OK if report.ok else EXIT_PARTIAL
 
 

@@ -7,12 +7,11 @@ per-notebook detail of `--verbose` wraps instead). Computing nothing: it reads o
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from coursekit.cli.terminal import duration, fit, names_or_count, paint
+from coursekit.cli.terminal import duration, fit, names_or_count, paint, wrap
 from coursekit.core.formatting import points
 from coursekit.core.types import NotebookScore
 from coursekit.grading.types import AutogradeReport, Status, StudentOutcome
@@ -36,6 +35,7 @@ class AutogradeView:
     width: int | None = None  # columns a line may take; None: as long as it needs
     color: bool = False
     elapsed_s: float | None = None
+    title: str = "Autograde of {assignment_id}"  # the first line (not under --quiet)
 
 
 def assignment_notebooks(report: AutogradeReport) -> list[str]:
@@ -202,12 +202,7 @@ def table_lines(
 
 def wrapped(text: str, indent: str, view: AutogradeView) -> list[str]:
     """text wrapped to the width (every line indented), or one indented line without one."""
-    if view.width is None:
-        return [f"{indent}{text}"]
-    room = max(view.width, len(indent) + 20)
-    return textwrap.wrap(
-        text, room, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False
-    )
+    return wrap(f"{indent}{text}", view.width)
 
 
 def outcome_notebooks(outcome: StudentOutcome) -> list[str]:
@@ -308,7 +303,7 @@ def render_autograde(report: AutogradeReport, view: AutogradeView | None = None)
     shown = [o for o in report.outcomes if needs_person(o)] if view.quiet else report.outcomes
     lines = []
     if not view.quiet:
-        lines.append(f"Autograde of {report.assignment_id}")
+        lines.append(fit(view.title.format(assignment_id=report.assignment_id), view.width))
     if shown:
         rows = [student_row(outcome, total) for outcome in shown]
         table = table_lines(rows, [row_style(o) for o in shown], view)

@@ -8,8 +8,13 @@ from typing import TYPE_CHECKING
 
 from coursekit.cli.autograde_table import AutogradeView
 from coursekit.cli.printers import print_progress
-from coursekit.cli.render import render_autograde, render_feedback, render_release
-from coursekit.cli.terminal import output_width, uses_color
+from coursekit.cli.render import (
+    feedback_folder,
+    render_autograde,
+    render_feedback,
+    render_release,
+)
+from coursekit.cli.terminal import echo, output_width, uses_color
 from coursekit.cli.verb import EXIT_OK, EXIT_PARTIAL, Verb, unless_quiet
 
 if TYPE_CHECKING:
@@ -22,17 +27,17 @@ def cmd_demo(course: Course, args: argparse.Namespace) -> int:
 
     result = run_demo(course, args.target, progress=unless_quiet(args, print_progress))
     for release in result.releases:
-        print(render_release(release), end="\n\n")
+        echo(render_release(release) + "\n", keep=[release.release_dir])
     view = AutogradeView(quiet=args.quiet, width=output_width(), color=uses_color())
     for report in result.autogrades:
-        print(render_autograde(report, view), end="\n\n")
+        print(render_autograde(report, view), end="\n\n")  # fitted already, maybe coloured
     for feedback in result.feedback:
-        print(render_feedback(feedback), end="\n\n")
-    print(f"Grades CSV: {result.grades_csv}")
+        echo(render_feedback(feedback) + "\n", keep=[feedback_folder(feedback)])
+    echo(f"Grades CSV: {result.grades_csv}", keep=[result.grades_csv])
     if result.as_designed:
         print("Demo behaved as designed (demo_broken is rejected on purpose).")
         return EXIT_OK
-    print("Demo did NOT behave as designed:", *result.surprises, sep="\n  ")
+    echo("\n  ".join(["Demo did NOT behave as designed:", *result.surprises]))
     return EXIT_PARTIAL
 
 

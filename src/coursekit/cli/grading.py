@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from coursekit.cli.autograde_table import AutogradeView, autograde_json
 from coursekit.cli.printers import AutogradeProgressPrinter, print_cell_progress, print_message
 from coursekit.cli.render import render_autograde, render_check
-from coursekit.cli.terminal import output_width, uses_color
+from coursekit.cli.terminal import echo, output_width, uses_color
 from coursekit.cli.verb import EXIT_OK, EXIT_PARTIAL, Verb, unless_quiet
 
 if TYPE_CHECKING:
@@ -38,8 +38,16 @@ def cmd_autograde(course: Course, args: argparse.Namespace) -> int:
     return EXIT_OK if report.all_graded else EXIT_PARTIAL
 
 
+# `course status` grades nothing: its title says the table is the last autograde, read back.
+STATUS_TITLE = "Status of {assignment_id}: the last autograde, read back (nothing graded now)"
+
+
 def print_outcomes(
-    report: AutogradeReport, args: argparse.Namespace, verbose: bool, elapsed_s: float | None
+    report: AutogradeReport,
+    args: argparse.Namespace,
+    verbose: bool,
+    elapsed_s: float | None,
+    title: str = AutogradeView.title,
 ) -> None:
     """The outcomes as JSON (--json) or as the table, fitted to this terminal."""
     if args.json:
@@ -51,6 +59,7 @@ def print_outcomes(
         width=output_width(),
         color=uses_color(),
         elapsed_s=elapsed_s,
+        title=title,
     )
     print(render_autograde(report, view))
 
@@ -61,7 +70,8 @@ def cmd_status(course: Course, args: argparse.Namespace) -> int:
 
     report = read_outcomes(course, args.assignment_id, args.student_ids)
     # Asked about students by name: their notebooks, as --verbose gives them.
-    print_outcomes(report, args, verbose=args.verbose or bool(args.student_ids), elapsed_s=None)
+    verbose = args.verbose or bool(args.student_ids)
+    print_outcomes(report, args, verbose=verbose, elapsed_s=None, title=STATUS_TITLE)
     return EXIT_OK if report.all_graded else EXIT_PARTIAL
 
 
@@ -153,7 +163,7 @@ def cmd_check(course: Course | None, args: argparse.Namespace) -> int:
     from coursekit.grading.check import check_notebook
 
     report = check_notebook(args.notebook, progress=unless_quiet(args, print_cell_progress))
-    print(render_check(report, quiet=args.quiet))
+    echo(render_check(report, quiet=args.quiet), keep=[report.path])
     return EXIT_OK if report.ok else EXIT_PARTIAL
 
 

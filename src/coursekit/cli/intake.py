@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from coursekit.cli.render import render_collect, render_roster_import
+from coursekit.cli.render import collect_paths, render_collect, render_roster_import
+from coursekit.cli.terminal import echo, output_width
 from coursekit.cli.verb import EXIT_OK, EXIT_PARTIAL, Parser, Verb
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ def cmd_collect(course: Course, args: argparse.Namespace) -> int:
     report = collect_submissions(
         course, args.assignment_id, args.archive, roster=args.roster, timezone=args.timezone
     )
-    print(render_collect(report))
+    echo(render_collect(report, output_width()), keep=collect_paths(report))
     return EXIT_OK if report.ok else EXIT_PARTIAL
 
 
@@ -48,7 +49,7 @@ def cmd_roster(course: Course, args: argparse.Namespace) -> int:
     """Import a roster CSV into the gradebook (the only roster action)."""
     from coursekit.intake.roster import import_roster
 
-    print(render_roster_import(import_roster(course, args.csv_path)))
+    echo(render_roster_import(import_roster(course, args.csv_path)), keep=[str(args.csv_path)])
     return EXIT_OK
 
 

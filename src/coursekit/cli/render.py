@@ -5,6 +5,7 @@ callers have always found it."""
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,20 +13,39 @@ from pathlib import Path
 from coursekit.authoring.types import NotebookSummary, ReleaseReport
 from coursekit.cli.autograde_table import render_autograde as render_autograde
 from coursekit.cli.progress import AutogradeProgress
-from coursekit.cli.terminal import HANDFUL, duration, names_or_count
-from coursekit.core.formatting import points
+from coursekit.cli.terminal import duration, fit, names_or_count
+from coursekit.core.formatting import HANDFUL, points
 from coursekit.grading.types import CheckStatus, NotebookCheck, StudentOutcome
 from coursekit.intake.types import CollectReport, RosterImport
-from coursekit.reporting.types import FeedbackReport, GradeRow
+from coursekit.reporting.types import FeedbackReport, GradeRow, ReportFiles
+
+MIN_COLUMN = 20  # a table's last column wraps under itself only with at least this much room
 
 
-def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Columns padded to their widest cell; the last column is left ragged."""
+def format_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], width: int | None = None
+) -> str:
+    """Columns padded to their widest cell; the last column is left ragged and, past width,
+    wrapped under itself, or below the row when the columns before it leave it no room."""
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
+    start = sum(widths) + 2 * len(widths)  # where the last column begins
+    if width is not None and width - start < MIN_COLUMN:
+        start = 4  # the last column's lines go below the row, indented
     lines = []
     for row in [header, *rows]:
         cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
-        lines.append("  ".join([*cells, str(row[-1])]).rstrip())
+        line = "  ".join([*cells, str(row[-1])]).rstrip()
+        if width is None or len(line) <= width:
+            lines.append(line)
+            continue
+        parts = textwrap.wrap(
+            str(row[-1]), width - start, break_long_words=False, break_on_hyphens=False
+        )
+        if start == 4:
+            lines.append(fit("  ".join(cells).rstrip(), width))
+        else:
+            lines.append("  ".join([*cells, parts.pop(0)]))
+        lines += [" " * start + part for part in parts]
     return "\n".join(lines)
 
 
@@ -45,25 +65,39 @@ def render_release(report: ReleaseReport) -> str:
             if marks[key]
         ]
         lines.append(f"  {name}: {', '.join(said)}")
-        lines.extend(
-            f"      {proof.notebook_id}: {finding}"
-            for proof in report.notebooks
-            for check in proof.checks
-            if check.name == name
-            for finding in check.findings
-        )
+        for proof in report.notebooks:
+            findings = [f for check in proof.checks if check.name == name for f in check.findings]
+            if findings:  # the notebook said once, a handful of its findings, then a count
+                lines += [f"    {proof.notebook_id}:", *(f"    {f}" for f in capped(findings))]
     lines.append(
         "Release proven." if report.ok else "Release NOT proven: fix the source and rerun."
     )
     return "\n".join(lines)
 
 
+def feedback_folder(report: FeedbackReport) -> str:
+    """The folder above the students' (feedback/<student>/<assignment>/<notebook>.html)."""
+    files = [Path(f) for o in report.outcomes if not o.error for f in o.files]
+    return str(files[0].parents[2]) if files else ""
+
+
+def collect_paths(report: CollectReport) -> list[str]:
+    """Every path render_collect names: the archive and its entries."""
+    entries = [*report.refused, *report.unmapped, *report.ignored]
+    return [
+        report.archive,
+        *(entry.path for entry in entries),
+        *(path for student in report.students for path in student.unmatched),
+        *(n.source for student in report.students for n in student.notebooks),
+    ]
+
+
 def render_feedback(report: FeedbackReport) -> str:
     """How many students got feedback and where it is (said once), then each failure."""
     done = [o for o in report.outcomes if not o.error]
-    files = [Path(f) for o in done for f in o.files]
-    # feedback/<student>/<assignment>/<notebook>.html: the folder above the students'.
-    where = f" in {files[0].parents[2]}/<student>/{report.assignment_id}/" if files else ""
+    files = [f for o in done for f in o.files]
+    folder = feedback_folder(report)
+    where = f" in {folder}/<student>/{report.assignment_id}/" if folder else ""
     lines = [
         f"Feedback of {report.assignment_id}: {len(done)} student{'s' if len(done) != 1 else ''}, "
         f"{len(files)} HTML file{'s' if len(files) != 1 else ''}{where}"
@@ -82,6 +116,31 @@ def render_export(rows: Sequence[GradeRow], path: Path) -> str:
         f"student{'s' if students != 1 else ''} written to {path}"
         + (f" ({counted})" if counted else "")
     )
+
+
+def render_report(files: ReportFiles) -> str:
+    """Where the report is (said once), what it shows counted, and its figures by file name."""
+    from coursekit.reporting.export import GRADED_STATUSES  # imports nbgrader: only when run
+
+    data = files.data
+    graded = {r.student_id for r in data.rows if r.status in GRADED_STATUSES}
+    flagged = {f.student_id for f in data.flags}
+    pairs = len(data.similar_pairs)
+    lines = [
+        f"Report of {data.assignment_id}: {files.page}",
+        f"  {len({r.student_id for r in data.rows})} students handed in, {len(graded)} graded",
+        f"  {len(data.flags)} flag{'s' if len(data.flags) != 1 else ''} on {len(flagged)} "
+        f"student{'s' if len(flagged) != 1 else ''}; {pairs} pair{'s' if pairs != 1 else ''} "
+        "of alike answers for a TA to look at",
+    ]
+    page_dir = Path(files.page).parent
+    beside = [Path(f).name for f in files.figures if Path(f).parent == page_dir]
+    elsewhere = [f for f in files.figures if Path(f).parent != page_dir]
+    if beside:
+        named = f": {names_or_count(beside, 'figure')}" if len(beside) <= HANDFUL else ""
+        lines.append(f"  {len(beside)} figure{'s' if len(beside) > 1 else ''} beside it{named}")
+    lines += [f"  figure: {path}" for path in elsewhere]
+    return "\n".join(lines)
 
 
 def render_progress(done: int, total: int, outcome: StudentOutcome) -> str:
@@ -185,7 +244,7 @@ def capped(items: Sequence[str], limit: int = HANDFUL) -> list[str]:
     return shown + ([f"  ... and {len(items) - limit} more"] if len(items) > limit else [])
 
 
-def render_collect(report: CollectReport) -> str:
+def render_collect(report: CollectReport, width: int | None = None) -> str:
     """Each student's collected notebooks and action, then everything not collected, and why.
 
     What needs a person (refused, not mapped, not matched) is listed in full; what does not
@@ -195,14 +254,17 @@ def render_collect(report: CollectReport) -> str:
     rows = []
     for student in report.students:
         when = f"{student.timestamp:%Y-%m-%d %H:%M:%S} UTC" if student.timestamp else "-"
-        note = student.reason + ("; marked LATE by the LMS" if student.late else "")
+        late = "marked LATE by the LMS" if student.late else ""
+        note = "; ".join(part for part in (student.reason, late) if part)
         ids = [n.notebook_id for n in student.notebooks]
         notebooks = names_or_count(ids, "notebook", limit=2) if ids else "-"
         rows.append(
             [student.student_id, student.lms_name, student.action.value, when, notebooks, note]
         )
     lines.append(
-        format_table(["student", "lms name", "action", "timestamp", "notebooks", "note"], rows)
+        format_table(
+            ["student", "lms name", "action", "timestamp", "notebooks", "note"], rows, width
+        )
     )
     chosen = [
         f"{student.student_id}: {notebook.notebook_id} <- {notebook.source}"

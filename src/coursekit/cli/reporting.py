@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from coursekit.cli.render import render_export, render_feedback
+from coursekit.cli.render import feedback_folder, render_export, render_feedback, render_report
+from coursekit.cli.terminal import echo
 from coursekit.cli.verb import EXIT_OK, EXIT_PARTIAL, Verb
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def cmd_feedback(course: Course, args: argparse.Namespace) -> int:
     from coursekit.reporting.feedback import generate_feedback
 
     report = generate_feedback(course, args.assignment_id, show_hidden_tests=args.show_hidden_tests)
-    print(render_feedback(report))
+    echo(render_feedback(report), keep=[feedback_folder(report)])
     return EXIT_OK if report.ok else EXIT_PARTIAL
 
 
@@ -50,16 +51,17 @@ def cmd_export(course: Course, args: argparse.Namespace) -> int:
     )
 
     path = args.path or course.root / EXPORT_FILES[args.export_format]
+    keep = [str(path)]
     if args.export_format in LMS_FORMATS:
         result = export_lms(course, args.assignment_id, args.export_format, path, args.column)
         for warning in result.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        print(f"{result.students} students' grades written for {result.lms} to {path}")
+            echo(f"warning: {warning}", sys.stderr)
+        echo(f"{result.students} students' grades written for {result.lms} to {path}", keep=keep)
     elif args.export_format == "cells":
         cell_rows = export_cell_grades(course, args.assignment_id, path)
-        print(f"{len(cell_rows)} grade cells written to {path}")
+        echo(f"{len(cell_rows)} grade cells written to {path}", keep=keep)
     else:
-        print(render_export(export_grades(course, args.assignment_id, path), path))
+        echo(render_export(export_grades(course, args.assignment_id, path), path), keep=keep)
     return EXIT_OK
 
 
@@ -91,9 +93,10 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
 def cmd_report(course: Course, args: argparse.Namespace) -> int:
     """Write the grade report; flags are for people to read, not a failure."""
     # report_html imports matplotlib: only `course report` pays for it.
-    from coursekit.reporting.report_html import render_report_summary, write_report
+    from coursekit.reporting.report_html import write_report
 
-    print(render_report_summary(write_report(course, args.assignment_id, args.directory)))
+    files = write_report(course, args.assignment_id, args.directory)
+    echo(render_report(files), keep=[files.page, *files.figures])
     return EXIT_OK
 
 

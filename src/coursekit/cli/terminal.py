@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import TextIO
 
+from coursekit.core.formatting import HANDFUL
+
 ELLIPSIS = "…"
-HANDFUL = 5  # past this many, a list is said as a count
+UNBROKEN = "\x00"  # stands for a space textwrap must not break at
 # ANSI SGR codes, by what they mark; only on a terminal (never in a pipe, a file or NO_COLOR).
 STYLES = {"problem": "31", "attention": "33", "ok": "32", "dim": "2", "bold": "1"}
 
@@ -45,6 +48,32 @@ def fit(line: str, width: int | None) -> str:
     return line[: max(width - 1, 0)].rstrip() + ELLIPSIS
 
 
+def wrap(line: str, width: int | None, keep: Sequence[str] = ()) -> list[str]:
+    """A line longer than width broken between words, each part under the line's own indent
+    plus two. A word longer than the room, and each string of keep (paths, spaces and all), is
+    never split: copied whole from the terminal, a path still works."""
+    if width is None or len(line) <= width:
+        return [line]
+    indent = line[: len(line) - len(line.lstrip())]
+    text = line.strip()
+    for whole in keep:
+        text = text.replace(whole, whole.replace(" ", UNBROKEN))
+    parts = textwrap.wrap(
+        text,
+        max(width, len(indent) + 20),
+        initial_indent=indent,
+        subsequent_indent=indent + "  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return [part.replace(UNBROKEN, " ") for part in parts]
+
+
+def wrap_text(text: str, width: int | None, keep: Sequence[str] = ()) -> str:
+    """Each line of text wrapped to width, the strings of keep never split."""
+    return "\n".join(part for line in text.split("\n") for part in wrap(line, width, keep))
+
+
 def paint(text: str, style: str, color: bool) -> str:
     """text in one of STYLES on a terminal, else unchanged."""
     return f"\x1b[{STYLES[style]}m{text}\x1b[0m" if color and text else text
@@ -66,3 +95,10 @@ def names_or_count(names: Sequence[str], noun: str, limit: int = HANDFUL) -> str
     if len(names) > limit:
         return f"{len(names)} {noun}s"
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def echo(text: str, stream: TextIO | None = None, keep: Sequence[str] = ()) -> None:
+    """Print text with each line wrapped to the terminal's width (as is in a pipe), the
+    strings of keep (the paths it names) never split."""
+    stream = stream or sys.stdout
+    print(wrap_text(text, output_width(stream), keep), file=stream)

@@ -11,6 +11,7 @@ from pathlib import Path
 from coursekit.authoring.summary import summarize_assignment
 from coursekit.core.course import Course
 from coursekit.core.errors import CourseError
+from coursekit.core.formatting import ids_or_count
 from coursekit.core.types import StudentInfo
 from coursekit.grading import inflight
 from coursekit.nbgrader import api as nbgrader_api
@@ -185,23 +186,23 @@ def assignment_totals(
     warnings = []
     if ungraded:
         warnings.append(
-            f"no grade for {', '.join(ungraded)} (rejected, failed or not autograded yet): "
+            f"no grade for {ids_or_count(ungraded)} (rejected, failed or not autograded yet): "
             "their grade cells are left empty, which both LMSs read as 'no change'"
         )
     if partial:
         warnings.append(
-            f"some notebooks not graded for {', '.join(partial)}: "
+            f"some notebooks not graded for {ids_or_count(partial)}: "
             "their totals count only the graded ones"
         )
     if held:
         warnings.append(
-            f"totals held back for {', '.join(held)}: autograder tests under review "
+            f"totals held back for {ids_or_count(held)}: autograder tests under review "
             "(`course report` lists them with the points at stake); grade them in formgrader "
             "and export again"
         )
     if manual:
         warnings.append(
-            f"written answers still to grade for {', '.join(manual)}: "
+            f"written answers still to grade for {ids_or_count(manual)}: "
             "their totals lack those points (grade them in formgrader and export again)"
         )
     return totals, warnings
@@ -221,7 +222,7 @@ def lms_inputs(
     roster = roster_for(course, totals)
     missing = [sid for sid, info in roster.items() if not getattr(info, field)]
     if missing:
-        warnings.append(f"no {label} in the gradebook for {', '.join(missing)}: {consequence}")
+        warnings.append(f"no {label} in the gradebook for {ids_or_count(missing)}: {consequence}")
     return totals, roster, warnings
 
 
