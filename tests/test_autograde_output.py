@@ -10,11 +10,10 @@ tests/test_autograde_demo_cohort.py's.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, write_tiny_course
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, copy_tiny_notebook, write_tiny_course
 from helpers.notebooks import edit_cell, reference_notebook
 from helpers.terminal_output import TappedRun, run_tapped, table_rows
 
@@ -47,8 +46,7 @@ Run = TappedRun  # what the module's fixture graded
 def write_two_notebook_course(root: Path) -> Course:
     """The tiny course with a second notebook (a copy under another id), released."""
     write_tiny_course(root)
-    source = root / "source" / TINY_ASSIGNMENT
-    shutil.copy(source / f"{TINY_NOTEBOOK}.ipynb", source / f"{SECOND_NOTEBOOK}.ipynb")
+    copy_tiny_notebook(root, SECOND_NOTEBOOK)
     course = locate_course(root)
     nbgrader_api.generate_assignment(course, TINY_ASSIGNMENT)
     return course

@@ -5,19 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, copy_tiny_notebook
+from helpers.terminal_output import run_command_tapped
 
 from coursekit.cli.render import render_autograde
-from coursekit.core.course import Course
+from coursekit.cli.verb import EXIT_OK
+from coursekit.core.course import Course, locate_course
 from coursekit.core.errors import CourseError
 from coursekit.demo import DEMO_MARKER, prepare_demo_dir, run_demo
 from coursekit.grading.types import Status
 
+COLUMNS = 120
+SECOND_NOTEBOOK = "powers"  # a copy of the tiny notebook under an id of its own
 
-@pytest.mark.slow  # the demo grades a cohort of its own: about 30 s
-def test_demo_grades_its_cohort_as_designed(tiny_course: Course, tmp_path: Path) -> None:
-    result = run_demo(tiny_course, tmp_path / "demo")
 
+@pytest.mark.slow  # the demo grades a cohort of its own, two notebooks each: about 40 s
+def test_demo_grades_its_cohort_as_designed(
+    kernels: None, tiny_course_dir: Path, tmp_path: Path
+) -> None:
+    """`course demo` as an instructor runs it, in a terminal of COLUMNS columns."""
+    copy_tiny_notebook(tiny_course_dir, SECOND_NOTEBOOK)  # demo_broken breaks both
+    tiny_course = locate_course(tiny_course_dir)
+    argv = ["demo", "--dir", str(tmp_path / "demo")]
+    run = run_command_tapped(tiny_course.root, argv, "coursekit.demo:run_demo", COLUMNS, 600)
+    result = run.result
+
+    assert run.code == EXIT_OK, run.out + run.err
     assert result.as_designed, result.surprises
     (report,) = result.autogrades
     status = {o.student_id: o.status for o in report.outcomes}
@@ -34,9 +47,22 @@ def test_demo_grades_its_cohort_as_designed(tiny_course: Course, tmp_path: Path)
     assert Path(result.grades_csv).is_file()
     demo_root = Path(result.course_root)
     for student_id in ("demo_reference", "demo_blank", "demo_partial", "demo_raises"):
-        html = demo_root / "feedback" / student_id / TINY_ASSIGNMENT / f"{TINY_NOTEBOOK}.html"
-        assert html.is_file()
+        for notebook_id in (TINY_NOTEBOOK, SECOND_NOTEBOOK):
+            html = demo_root / "feedback" / student_id / TINY_ASSIGNMENT / f"{notebook_id}.html"
+            assert html.is_file()
     assert not (tiny_course.root / "submitted").exists(), "the demo must not touch the course"
+
+    # What the terminal shows (issue 17): no kernel's log line, nothing wider than the
+    # terminal, demo_broken's folder named at most once, no feedback file listed.
+    terminal = run.out + run.err
+    assert "[IPKernelApp]" not in terminal
+    too_long = [line for line in terminal.splitlines() if len(line) > COLUMNS]
+    assert not too_long, "\n".join(too_long)
+    assert terminal.count(str(demo_root / "submitted" / "demo_broken")) <= 1
+    broken = next(line for line in run.out.splitlines() if line.startswith("demo_broken "))
+    assert f"{TINY_NOTEBOOK}.ipynb (and 1 more alike)" in broken
+    assert ".html" not in terminal and "4 students, 8 HTML files" in run.out
+    assert run.err.count("logs/course-demo.log") <= 1
 
 
 @pytest.mark.slow  # the demo grades a cohort of its own: about 20 s

@@ -113,3 +113,9 @@ def autograded_test_points(nb: nbformat.NotebookNode) -> dict[str, float]:
         and cell.metadata.get("nbgrader", {}).get("grade")
         and not cell.metadata.nbgrader.get("solution")
     }
+
+
+def copy_tiny_notebook(root: Path, notebook_id: str) -> None:
+    """Another source notebook in the tiny course: the tiny one under notebook_id."""
+    source = root / "source" / TINY_ASSIGNMENT
+    shutil.copy(source / f"{TINY_NOTEBOOK}.ipynb", source / f"{notebook_id}.ipynb")
