@@ -7,6 +7,8 @@ Each verb runs through `course` with its stage function replaced by a result the
 from __future__ import annotations
 
 import datetime
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from helpers.course import TINY_ASSIGNMENT
 
 from coursekit.authoring.types import NotebookProof, ProofCheck, ReleaseReport
 from coursekit.cli.app import main
+from coursekit.cli.printers import AutogradeProgressPrinter
 from coursekit.cli.render import format_table
 from coursekit.cli.terminal import wrap
 from coursekit.core.formatting import ids_or_count
@@ -334,3 +337,16 @@ def test_a_path_with_spaces_is_kept_whole_when_named() -> None:
     path = "/home/ann/Downloads/exercise_1_2_linear_regression (3).ipynb"
     lines = wrap(f"Checked {path}, and every visible test of it passed this time", 50, [path])
     assert any(path in line for line in lines)
+
+
+def test_the_progress_bar_fits_a_narrow_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Wider than the terminal, the bar would wrap and its redraw leave lines behind."""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    monkeypatch.setenv("COLUMNS", "40")
+    printer = AutogradeProgressPrinter()
+    outcome = grading.StudentOutcome(TINY_ASSIGNMENT, STUDENTS[0], grading.Status.FAILED)
+    printer(1, 200, outcome)
+    drawn = re.split(r"\r\x1b\[K|\n", capsys.readouterr().err)
+    assert [part for part in drawn if part] and all(len(part) <= 40 for part in drawn)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from coursekit.authoring.types import NotebookProof
 from coursekit.cli.progress import ProgressMeter
 from coursekit.cli.render import render_progress, render_progress_bar, render_progress_log_line
+from coursekit.cli.terminal import fit, output_width
 from coursekit.grading.types import Status, StudentOutcome
 
 
@@ -40,10 +41,12 @@ class AutogradeProgressPrinter:
             print(render_progress_log_line(progress), file=stream, flush=True)
             return
         clear = "\r\x1b[K"  # back to the line's start, erase it
+        # A bar wider than the terminal would wrap, and \r would redraw only its last part.
+        width = output_width(stream)
         if outcome.status is not Status.GRADED:  # who failed stays on screen above the bar
-            stream.write(f"{clear}{render_progress(done, total, outcome)}\n")
+            stream.write(f"{clear}{fit(render_progress(done, total, outcome), width)}\n")
         end = "\n" if done == total else ""
-        stream.write(f"{clear}{render_progress_bar(progress)}{end}")
+        stream.write(f"{clear}{fit(render_progress_bar(progress), width)}{end}")
         stream.flush()
 
 
