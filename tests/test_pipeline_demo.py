@@ -63,6 +63,7 @@ def test_demo_grades_its_cohort_as_designed(
     assert f"{TINY_NOTEBOOK}.ipynb (and 1 more alike)" in broken
     assert ".html" not in terminal and "4 students, 8 HTML files" in run.out
     assert run.err.count("logs/course-demo.log") <= 1
+    assert "5 students: 4 graded, 1 rejected, 0 failed" in run.out and "took " in run.out
 
 
 @pytest.mark.slow  # the demo grades a cohort of its own: about 20 s

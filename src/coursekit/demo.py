@@ -6,6 +6,7 @@ above them all rather than in one of them."""
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,7 @@ class DemoResult:
     feedback: tuple[FeedbackReport, ...]
     grades_csv: str
     surprises: tuple[str, ...]
+    autograde_seconds: tuple[float, ...] = ()  # how long each autograde took
 
     @property
     def as_designed(self) -> bool:
@@ -52,14 +54,16 @@ def run_demo(
     """Copy the course to target (default <root>/demo), then run the whole pipeline there."""
     demo_root = prepare_demo_dir(course, target or course.root / "demo")
     demo = locate_course(demo_root)
-    releases, autogrades, feedback, surprises = [], [], [], []
+    releases, autogrades, feedback, surprises, seconds = [], [], [], [], []
     for assignment_id in demo.assignment_ids():
         release = release_assignment(demo, assignment_id)
         releases.append(release)
         if not release.ok:
             surprises.append(f"{assignment_id}: the release is not proven")
         write_demo_cohort(demo, assignment_id)
+        started = time.monotonic()
         report = autograde_assignment(demo, assignment_id, progress=progress)
+        seconds.append(time.monotonic() - started)
         autogrades.append(report)
         surprises.extend(check_demo_outcomes(demo, report))
         feedback.append(generate_feedback(demo, assignment_id))
@@ -72,6 +76,7 @@ def run_demo(
         tuple(feedback),
         str(csv_path),
         tuple(surprises),
+        tuple(seconds),
     )
 
 

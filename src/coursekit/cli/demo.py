@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,8 +30,10 @@ def cmd_demo(course: Course, args: argparse.Namespace) -> int:
     for release in result.releases:
         echo(render_release(release) + "\n", keep=[release.release_dir])
     view = AutogradeView(quiet=args.quiet, width=output_width(), color=uses_color())
-    for report in result.autogrades:
-        print(render_autograde(report, view), end="\n\n")  # fitted already, maybe coloured
+    seconds = result.autograde_seconds or (None,) * len(result.autogrades)
+    for report, elapsed_s in zip(result.autogrades, seconds, strict=True):
+        timed = dataclasses.replace(view, elapsed_s=elapsed_s)
+        print(render_autograde(report, timed), end="\n\n")  # fitted already, maybe coloured
     for feedback in result.feedback:
         echo(render_feedback(feedback) + "\n", keep=[feedback_folder(feedback)])
     echo(f"Grades CSV: {result.grades_csv}", keep=[result.grades_csv])
