@@ -37,9 +37,6 @@ COHORT = 30
 COLUMNS = 120
 
 
-Run = TappedRun  # what the module's fixture graded
-
-
 def demo_student_ids() -> list[str]:
     """demo_reference_01 ... demo_broken_06: six of each kind, in the order they were made."""
     return [f"{KINDS[i % len(KINDS)]}_{i // len(KINDS) + 1:02d}" for i in range(COHORT)]
@@ -63,7 +60,7 @@ def write_demo_students(course: Course) -> None:
 
 
 @pytest.fixture(scope="module")
-def run(kernels: None, tmp_path_factory: pytest.TempPathFactory) -> Run:
+def run(kernels: None, tmp_path_factory: pytest.TempPathFactory) -> TappedRun:
     """Lecture 1 released (not executed: the release's proof has tests of its own), 30 demo
     students handed in, graded once by `course autograde --workers 2` under COLUMNS=120."""
     tmp = tmp_path_factory.mktemp("demo_cohort")
@@ -96,7 +93,7 @@ def course_command(
     return code, capsys.readouterr().out
 
 
-def test_the_demo_cohort_is_graded_as_its_kinds_say(run: Run) -> None:
+def test_the_demo_cohort_is_graded_as_its_kinds_say(run: TappedRun) -> None:
     assert run.code == EXIT_PARTIAL, run.out + run.err  # the broken ones are rejected
     by_status = {o.student_id: o.status for o in run.report.outcomes}
     assert sorted(by_status) == sorted(demo_student_ids())
@@ -105,7 +102,7 @@ def test_the_demo_cohort_is_graded_as_its_kinds_say(run: Run) -> None:
     assert all(s is Status.GRADED for sid, s in by_status.items() if sid not in rejected)
 
 
-def test_the_default_table_has_one_line_per_student_within_120_columns(run: Run) -> None:
+def test_the_default_table_has_one_line_per_student_within_120_columns(run: TappedRun) -> None:
     rows = table_rows(run.out)
     assert [row.split()[0] for row in rows] == sorted(demo_student_ids())
     too_long = [line for line in (run.out + run.err).splitlines() if len(line) > COLUMNS]
@@ -118,7 +115,7 @@ def test_the_default_table_has_one_line_per_student_within_120_columns(run: Run)
     assert str(run.course.root) not in run.out  # a rejected notebook is named by its file
 
 
-def test_a_note_names_only_the_notebooks_of_its_row(run: Run) -> None:
+def test_a_note_names_only_the_notebooks_of_its_row(run: TappedRun) -> None:
     outcomes = {o.student_id: o for o in run.report.outcomes}
     named_somewhere = False
     for row in table_rows(run.out):
@@ -129,13 +126,13 @@ def test_a_note_names_only_the_notebooks_of_its_row(run: Run) -> None:
     assert named_somewhere  # the broken rows name their notebook: the check is not vacuous
 
 
-def test_kernel_and_library_noise_stay_off_the_terminal(run: Run) -> None:
+def test_kernel_and_library_noise_stay_off_the_terminal(run: TappedRun) -> None:
     assert "[IPKernelApp]" not in run.out + run.err and "traitlets" not in run.err
     assert run.err.count("logs/course-autograde.log") == 1
 
 
 def test_json_parses_with_one_entry_per_student(
-    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run: TappedRun, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # autograde --json on the run's own outcomes (grading them again would add 1.5 minutes) ...
     stage = "coursekit.grading.autograde.autograde_assignment"
@@ -156,7 +153,7 @@ def test_json_parses_with_one_entry_per_student(
 
 
 def test_quiet_on_the_clean_students_prints_at_most_the_summary(
-    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run: TappedRun, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     clean = [o.student_id for o in run.report.outcomes if o.status is Status.GRADED]
     chosen = [option for sid in clean for option in ("--student", sid)]

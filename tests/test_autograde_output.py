@@ -27,7 +27,6 @@ from coursekit.nbgrader import api as nbgrader_api
 pytestmark = pytest.mark.slow  # the cohort is released and graded once: about 35 s
 
 SECOND_NOTEBOOK = "powers"  # a copy of the tiny notebook: no notebook id is part of another
-NOTEBOOKS = (TINY_NOTEBOOK, SECOND_NOTEBOOK)
 COLUMNS = 120
 ALWAYS_EQUAL_ADD = (
     "class Anything:\n    def __eq__(self, other):\n        return True\n\n\n"
@@ -38,9 +37,6 @@ NOISE = "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel (test noise)"
 NOISY_SQUARE = f"import os\nos.write(2, b'{NOISE}\\n')\n\n\ndef square(x):\n    return x * x\n"
 # The students of the cohort (write_students: what each hands in).
 STUDENTS = ("reference", "partial", "broken", "rigged", "locked_edit", "noisy")
-
-
-Run = TappedRun  # what the module's fixture graded
 
 
 def write_two_notebook_course(root: Path) -> Course:
@@ -68,7 +64,7 @@ def write_students(course: Course) -> None:
 
 
 @pytest.fixture(scope="module")
-def run(kernels: None, tmp_path_factory: pytest.TempPathFactory) -> Run:
+def run(kernels: None, tmp_path_factory: pytest.TempPathFactory) -> TappedRun:
     """The cohort graded once by the command, on 2 workers, in a terminal of COLUMNS columns."""
     tmp = tmp_path_factory.mktemp("output")
     course = write_two_notebook_course(tmp / "course")
@@ -95,7 +91,7 @@ def run_command(
     return code, capsys.readouterr().out
 
 
-def test_the_command_prints_one_line_per_student_and_a_summary(run: Run) -> None:
+def test_the_command_prints_one_line_per_student_and_a_summary(run: TappedRun) -> None:
     assert run.code == EXIT_PARTIAL, run.out + run.err  # broken is rejected
     rows = table_rows(run.out)
     assert sorted(row.split()[0] for row in rows) == sorted(STUDENTS)
@@ -105,7 +101,7 @@ def test_the_command_prints_one_line_per_student_and_a_summary(run: Run) -> None
     assert "mean auto score" in run.out and "took " in run.out
 
 
-def test_each_note_is_said_once_on_the_notebook_it_concerns(run: Run) -> None:
+def test_each_note_is_said_once_on_the_notebook_it_concerns(run: TappedRun) -> None:
     assert "1 of 2 handed in" in row_of(run.out, "partial")
     broken = row_of(run.out, "broken")
     assert "rejected" in broken and f"{TINY_NOTEBOOK}.ipynb (and 1 more alike) is not" in broken
@@ -119,7 +115,7 @@ def test_each_note_is_said_once_on_the_notebook_it_concerns(run: Run) -> None:
     assert row_of(run.out, "reference").split()[-1] == "graded"  # nothing to say
 
 
-def test_kernel_noise_goes_to_the_log_named_once(run: Run) -> None:
+def test_kernel_noise_goes_to_the_log_named_once(run: TappedRun) -> None:
     assert NOISE not in run.out and NOISE not in run.err
     assert "traitlets" not in run.err
     log = run.course.root / "logs" / "course-autograde.log"
@@ -128,7 +124,7 @@ def test_kernel_noise_goes_to_the_log_named_once(run: Run) -> None:
 
 
 def test_quiet_prints_only_the_students_who_need_a_person(
-    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run: TappedRun, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = run.report
     code, out = run_command(monkeypatch, capsys, run.course, report, "--quiet")
@@ -142,7 +138,7 @@ def test_quiet_prints_only_the_students_who_need_a_person(
 
 
 def test_json_parses_and_carries_every_student(
-    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run: TappedRun, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = run.report
     code, out = run_command(monkeypatch, capsys, run.course, report, "--json")
@@ -159,7 +155,7 @@ def test_json_parses_and_carries_every_student(
 
 
 def test_verbose_gives_each_notebook_of_each_student(
-    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run: TappedRun, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out = run_command(monkeypatch, capsys, run.course, run.report, "--verbose")
     lines = out.splitlines()
@@ -171,7 +167,7 @@ def test_verbose_gives_each_notebook_of_each_student(
 
 
 def test_status_reads_the_last_autograde_back_without_grading(
-    run: Run, capsys: pytest.CaptureFixture[str]
+    run: TappedRun, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["--course-dir", str(run.course.root), "status", TINY_ASSIGNMENT]
     assert main([*argv, "--json"]) == EXIT_PARTIAL
