@@ -67,8 +67,8 @@ def render_release(report: ReleaseReport) -> str:
         lines.append(f"  {name}: {', '.join(said)}")
         for proof in report.notebooks:
             findings = [f for check in proof.checks if check.name == name for f in check.findings]
-            if findings:  # the notebook said once, a handful of its findings, then a count
-                lines += [f"    {proof.notebook_id}:", *(f"    {f}" for f in capped(findings))]
+            if findings:  # the notebook said once; every finding, each is a thing to fix
+                lines += [f"    {proof.notebook_id}:", *(f"      {f}" for f in findings)]
     lines.append(
         "Release proven." if report.ok else "Release NOT proven: fix the source and rerun."
     )
