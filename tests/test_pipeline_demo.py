@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbformat
 import pytest
-from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, copy_tiny_notebook
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
+from helpers.notebooks import edit_cell
 from helpers.terminal_output import run_command_tapped
 
 from coursekit.cli.render import render_autograde
@@ -16,7 +18,12 @@ from coursekit.demo import DEMO_MARKER, prepare_demo_dir, run_demo
 from coursekit.grading.types import Status
 
 COLUMNS = 120
-SECOND_NOTEBOOK = "powers"  # a copy of the tiny notebook under an id of its own
+SECOND_NOTEBOOK = "powers"  # the tiny notebook under an id of its own, its model answer noisy
+NOISY = (
+    "### BEGIN SOLUTION\nimport os\n"
+    "os.write(2, b'[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel. (demo noise)\\n')\n"
+    "def square(x):\n    return math.pow(x, 2)\n### END SOLUTION"
+)
 
 
 @pytest.mark.slow  # the demo grades a cohort of its own, two notebooks each: about 40 s
@@ -24,7 +31,11 @@ def test_demo_grades_its_cohort_as_designed(
     kernels: None, tiny_course_dir: Path, tmp_path: Path
 ) -> None:
     """`course demo` as an instructor runs it, in a terminal of COLUMNS columns."""
-    copy_tiny_notebook(tiny_course_dir, SECOND_NOTEBOOK)  # demo_broken breaks both
+    # A second notebook whose model answer writes a kernel's log line to the kernel's stderr,
+    # as ipykernel does when interrupted: the proof and demo_reference's grading run it.
+    source = tiny_course_dir / "source" / TINY_ASSIGNMENT
+    noisy = edit_cell(read_notebook(source / f"{TINY_NOTEBOOK}.ipynb"), "square_answer", NOISY)
+    nbformat.write(noisy, source / f"{SECOND_NOTEBOOK}.ipynb")  # demo_broken breaks both
     tiny_course = locate_course(tiny_course_dir)
     argv = ["demo", "--dir", str(tmp_path / "demo")]
     run = run_command_tapped(tiny_course.root, argv, "coursekit.demo:run_demo", COLUMNS, 600)
@@ -52,10 +63,12 @@ def test_demo_grades_its_cohort_as_designed(
             assert html.is_file()
     assert not (tiny_course.root / "submitted").exists(), "the demo must not touch the course"
 
-    # What the terminal shows (issue 17): no kernel's log line, nothing wider than the
-    # terminal, demo_broken's folder named at most once, no feedback file listed.
+    # What the terminal shows (issue 17): no kernel's log line (it is in the verb's log),
+    # nothing wider than the terminal, demo_broken's folder named at most once, no feedback
+    # file listed.
     terminal = run.out + run.err
     assert "[IPKernelApp]" not in terminal
+    assert "(demo noise)" in (tiny_course.root / "logs" / "course-demo.log").read_text()
     too_long = [line for line in terminal.splitlines() if len(line) > COLUMNS]
     assert not too_long, "\n".join(too_long)
     assert terminal.count(str(demo_root / "submitted" / "demo_broken")) <= 1
