@@ -23,6 +23,7 @@ from coursekit.core.errors import CourseError
 from coursekit.grading.autograde import autograde_assignment
 from coursekit.grading.types import AutogradeReport, Status
 from coursekit.grading.workers import ExecutorSpec
+from coursekit.grading.workers.dask_cluster import QUIET_CLUSTER, DaskExecutor
 from coursekit.nbgrader import api as nbgrader_api
 
 BIN = Path(sys.executable).parent
@@ -158,3 +159,19 @@ def test_an_absent_scheduler_is_a_course_error(released_tiny_course: Course) -> 
     spec = ExecutorSpec(scheduler=f"tcp://127.0.0.1:{free_port()}")
     with pytest.raises(CourseError, match="No Dask scheduler answers"):
         autograde_assignment(released_tiny_course, TINY_ASSIGNMENT, executor=spec)
+
+
+def worker_settings(_job: int) -> dict[str, object]:
+    """The QUIET_CLUSTER settings as the Dask worker running this job sees them."""
+    import dask
+
+    return {key: dask.config.get(key) for key in QUIET_CLUSTER}
+
+
+def test_the_embedded_local_cluster_spends_no_cpu_on_a_dashboard() -> None:
+    """Its workers neither profile their threads nor poll their monitors twice a second
+    (benchmarks/dask_idle.py measures what that saves)."""
+    assert QUIET_CLUSTER["distributed.worker.profile.enabled"] is False
+    with DaskExecutor(ExecutorSpec(name="dask", workers=2)) as executor:
+        seen = [result for _, result in executor.map_unordered(worker_settings, [1, 2, 3, 4])]
+    assert seen == [QUIET_CLUSTER] * 4, seen

@@ -32,6 +32,18 @@ CONNECT_TIMEOUT_S = 10
 # A job whose worker dies runs once more on another worker, then is reported lost (Dask's
 # default is 3 more). An external scheduler keeps its own distributed.scheduler.allowed-failures.
 ALLOWED_FAILURES = 1
+# An idle LocalCluster of 2 workers used 0.10 CPU s per second (scheduler, nannies, workers),
+# taken from the kernels it serves; with these, 0.06 (benchmarks/dask_idle.py). The workers'
+# statistical profiler samples every thread every 10 ms for a dashboard nobody opens; work
+# stealing cannot help (worker-saturation 1.0 keeps each queued job at the scheduler until a
+# worker is free, so no worker holds one another could take); the monitors feed the same
+# dashboard and the memory limit, which a second's delay does not weaken.
+QUIET_CLUSTER = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.scheduler.work-stealing": False,
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 
 
 class DaskExecutor(ExecutorLifecycle):
@@ -64,6 +76,7 @@ class DaskExecutor(ExecutorLifecycle):
         settings = {
             "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
             "distributed.scheduler.worker-saturation": 1.0,
+            **QUIET_CLUSTER,
         }
         with dask.config.set(settings):
             self._cluster = LocalCluster(
