@@ -135,4 +135,5 @@ def test_course_report_writes_the_page_and_exits_0(
     assert (root / "report" / f"{TINY_ASSIGNMENT}.html").is_file()
     flags = sum(len(kinds) for kinds in private_cohort.flags.values())
     assert f"{flags} flags on {len(private_cohort.flags)} students" in out
-    assert f"{len(private_cohort.similar)} pairs of alike answers" in out
+    pairs = len(private_cohort.similar)
+    assert f"{pairs} pair{'s' if pairs != 1 else ''} of alike answers" in out
