@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -25,6 +26,9 @@ from coursekit.cli.verb import EXIT_OK, EXIT_PARTIAL
 from coursekit.core.course import Course, locate_course
 from coursekit.demo import demo_notebooks
 from coursekit.grading.types import Status, StudentOutcome
+from coursekit.reporting.export import FAILED, GRADED_STATUSES, NOT_HANDED_IN, export_grades
+from coursekit.reporting.report import build_report
+from coursekit.reporting.types import FlagKind
 
 pytestmark = pytest.mark.slow  # grades 40 notebooks of the lecture: about 1.5-2 minutes
 
@@ -168,3 +172,18 @@ def test_quiet_on_the_clean_students_prints_at_most_the_summary(
     assert sorted(row.split()[0] for row in table_rows(out)) == sorted(
         sid for sid in demo_student_ids() if sid.startswith("demo_broken_")
     )
+
+
+def test_notebooks_not_handed_in_are_no_failure_in_the_export_or_the_report(
+    run: TappedRun, tmp_path: Path
+) -> None:
+    """'1 of 7 handed in' in the table is 'not handed in' (scoring 0) in the grades CSV, not
+    six 'autograde failed' rows, and no flag in the report: nothing failed."""
+    rows = export_grades(run.course, ASSIGNMENT, tmp_path / "grades.csv")
+    by_key = {(row.student_id, row.notebook_id): row for row in rows}
+    assert FAILED not in {row.status for row in rows}
+    assert by_key["demo_reference_02", SOME_HAND_IN].status == NOT_HANDED_IN
+    assert by_key["demo_reference_02", SOME_HAND_IN].score == 0
+    assert by_key["demo_reference_02", EVERYONE_HANDS_IN].status in GRADED_STATUSES
+    flags = build_report(run.course, ASSIGNMENT).flags
+    assert not [flag for flag in flags if flag.kind is FlagKind.FAILED]

@@ -24,7 +24,8 @@ NEEDS_MANUAL_GRADE = "needs manual grade"
 UNDER_REVIEW = "tests under review"
 GRADED_STATUSES = (GRADED, NEEDS_MANUAL_GRADE, UNDER_REVIEW)  # graded, if not all final yet
 NOT_GRADED = "not graded"  # submitted, but never autograded (rejected, or not run yet)
-FAILED = "autograde failed"  # in the gradebook without an autograded notebook
+FAILED = "autograde failed"  # handed in, in the gradebook without an autograded notebook
+NOT_HANDED_IN = "not handed in"  # the student graded without this notebook: it scores 0
 UNFINISHED = "grading unfinished"  # being graded, or cut off (inflight): nothing of it is final
 COLUMNS = [field.name for field in dataclasses.fields(GradeRow)]
 CELL_COLUMNS = [field.name for field in dataclasses.fields(CellGradeRow)]
@@ -48,6 +49,7 @@ def student_rows(
     """One row per notebook of one student's submission."""
     scores = {s.notebook_id: s for s in nbgrader_api.read_scores(course, assignment_id, student_id)}
     autograded = course.autograded_dir(assignment_id, student_id)
+    submitted = course.submitted_dir(assignment_id, student_id)
     rows = []
     for notebook_id in notebook_ids:
         score = scores.get(notebook_id)
@@ -58,6 +60,8 @@ def student_rows(
             continue
         if inflight.is_unfinished(course, assignment_id, student_id):
             status = UNFINISHED
+        elif not (submitted / f"{notebook_id}.ipynb").is_file():
+            status = NOT_HANDED_IN  # nbgrader scored it 0 and wrote no notebook: nothing failed
         elif not (autograded / f"{notebook_id}.ipynb").is_file():
             status = FAILED
         elif score.tests_under_review:
