@@ -1,4 +1,4 @@
-"""What the terminal allows: its width, whether to colour, and lines cut to fit."""
+"""What the terminal allows: its width, whether to colour, and lines cut or wrapped to fit."""
 
 from __future__ import annotations
 
