@@ -121,7 +121,7 @@ def collect_report(archive: str) -> intake.CollectReport:
 def test_collect_wraps_its_notes_under_their_column_and_counts_what_needs_no_one(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tiny_course_dir: Path
 ) -> None:
-    archive = str(tiny_course_dir / "downloads" / "DLB-lecture1-submissions-2026-03-01.zip")
+    archive = str(tiny_course_dir / "downloads" / "submissions.zip")  # with tmp_path: ~80
     out, _ = run_verb(
         monkeypatch,
         capsys,
