@@ -245,7 +245,7 @@ def test_report_says_its_page_once_and_its_figures_by_name(
 def test_check_wraps_each_message_within_the_width(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    path = str(tmp_path / "Downloads" / "exercise_1_2_linear_regression (3).ipynb")
+    path = str(tmp_path / "Downloads" / "exercise_1_2 (3).ipynb")  # a space, kept whole
     tests = tuple(
         grading.CellCheck(
             f"check_{n}",
