@@ -12,6 +12,7 @@ from helpers.course import TINY_ASSIGNMENT
 
 from coursekit.authoring.types import NotebookProof, ProofCheck, ReleaseReport
 from coursekit.calibration.types import CalibrationReport, NotebookCalibration, ToleranceCalibration
+from coursekit.cli.answers import announce_url
 from coursekit.cli.app import main
 from coursekit.cli.parser import VERBS, build_parser
 from coursekit.cli.printers import (
@@ -54,6 +55,7 @@ STAGE_FUNCTIONS = {
     "export_lms": "coursekit.reporting.export.export_lms",
     "write_report": "coursekit.reporting.report_html.write_report",
     "calibrate_assignment": "coursekit.calibration.calibrate.calibrate_assignment",
+    "serve_answers": "coursekit.answers.server.serve_answers",
 }
 
 
@@ -85,6 +87,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         "calibrate_assignment": CalibrationReport(TINY_ASSIGNMENT, ()),
         "collect_submissions": CollectReport(TINY_ASSIGNMENT, "subs.zip", "plain", ()),
         "import_roster": RosterImport("students.csv", ("s1",), (), ()),
+        "serve_answers": None,
     }
     for name, result in clean.items():
         monkeypatch.setattr(STAGE_FUNCTIONS[name], recorder(name, result))
@@ -207,6 +210,18 @@ MAPPINGS = [
     ),
     (["report", "ps1"], "write_report", lambda root: ["ps1", None], {}),
     (["report", "ps1", "--to", "out"], "write_report", lambda root: ["ps1", Path("out")], {}),
+    (
+        ["answers", "ps1"],
+        "serve_answers",
+        lambda root: ["ps1", "127.0.0.1", 8765, announce_url],
+        {},
+    ),
+    (
+        ["answers", "ps1", "--ip", "0.0.0.0", "--port", "9000"],
+        "serve_answers",
+        lambda root: ["ps1", "0.0.0.0", 9000, announce_url],
+        {},
+    ),
     (["demo"], "run_demo", lambda root: [None], {"progress": print_progress}),
     (["demo", "--quiet"], "run_demo", lambda root: [None], {"progress": None}),
     (["--quiet", "demo"], "run_demo", lambda root: [None], {"progress": None}),

@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("intake",),
     ("authoring",),
     ("grading",),
+    ("answers",),
     ("reporting",),
     ("calibration",),
     ("demo",),

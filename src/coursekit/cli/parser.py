@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from coursekit.cli import authoring, calibration, demo, grading, intake, reporting
+from coursekit.cli import answers, authoring, calibration, demo, grading, intake, reporting
 from coursekit.cli.verb import QUIET_HELP, Parser, Verb
 
 EXAMPLES = """\
@@ -18,6 +18,7 @@ examples:
   course autograde lecture1 --scheduler tcp://head:8786   on a Dask cluster
   course autograde lecture1 --quiet       only who needs a person, and the summary
   course status lecture1 --student s1     s1's notebooks as last graded (--json for scripts)
+  course answers lecture1                 a page for TAs: written answers by question, rubric
   course feedback lecture1                feedback/<student>/lecture1/*.html
   course export lecture1 --to grades.csv  one row per student and notebook
   course export lecture1 --format cells   one row per student, notebook and grade cell
@@ -45,6 +46,7 @@ VERBS: dict[str, Verb] = {
         authoring.RELEASE,
         grading.AUTOGRADE,
         grading.STATUS,
+        answers.ANSWERS,
         reporting.FEEDBACK,
         reporting.EXPORT,
         reporting.REPORT,
