@@ -27,7 +27,12 @@ from coursekit.isolation.warm import client as warm_client
 from coursekit.nbgrader import api as nbgrader_api
 
 # Fixtures shared by several modules.
-pytest_plugins = ["helpers.graded_cohort", "helpers.report_cohort", "helpers.warm_kernels"]
+pytest_plugins = [
+    "helpers.answers_cohort",
+    "helpers.graded_cohort",
+    "helpers.report_cohort",
+    "helpers.warm_kernels",
+]
 
 put_venv_first_on_path()  # nbgrader runs `alembic`, kernels `python`, by name
 kernel_guard.refuse_kernel_launches(jupyter_client.manager)

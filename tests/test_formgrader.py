@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
+from helpers.processes import stop_process_group
 
 from coursekit.authoring import cohort
 from coursekit.core import cells
@@ -83,17 +83,6 @@ def wait_until_serving(server: Server, process: subprocess.Popen, log: Path) -> 
     pytest.fail(f"jupyter server did not answer in {SERVER_START_SECONDS} s:\n{log.read_text()}")
 
 
-def stop(process: subprocess.Popen) -> None:
-    """Stop the server and anything it started (its own process group)."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-
-
 @pytest.fixture
 def graded_course(released_tiny_course: Course) -> Course:
     """The tiny course with two autograded students; only 'writer' answered the written part."""
@@ -152,7 +141,7 @@ def formgrader(graded_course: Course, tmp_path: Path) -> Iterator[Server]:
         wait_until_serving(server, process, log)
         yield server
     finally:
-        stop(process)
+        stop_process_group(process)
 
 
 def written_answer_points(course: Course) -> dict[str, float]:

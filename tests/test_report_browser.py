@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 from helpers.course import REPO_ROOT
-from helpers.headless_chromium import chromium_path, headless_chromium
+from helpers.headless_chromium import headless_chromium, required_chromium
 from helpers.report_cohort import GradedCohort
 
 from coursekit.reporting.types import ReportFiles
@@ -20,17 +19,8 @@ ARTEFACT = REPO_ROOT / "test-artifacts" / "report.png"  # git-ignored; CI may ke
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    """The chromium command; a loud skip (a failure under CI) when it is not installed."""
-    path = chromium_path()
-    if path is None:
-        message = (
-            "CHROMIUM IS NOT INSTALLED: the report was NOT checked in a real browser. "
-            "Install Debian's package (`apt-get install -y chromium`, as .ci/run does)."
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    """The chromium command (a loud skip without it, a failure under CI)."""
+    return required_chromium("the report")
 
 
 def test_report_renders_in_chromium_without_console_errors(
@@ -53,7 +43,7 @@ def test_report_renders_in_chromium_without_console_errors(
     assert {url.split(":", 1)[0] for url in log.requested} <= {"file", "data"}
     assert len(images) == len(cohort_report.figures)
     assert all(done and width > 0 and src == "data:image/png;base64" for done, width, src in images)
-    assert len(headings) == 5
+    assert len(headings) == 6  # scores, pass rates, timings, written answers, flags, alike
     assert flagged == len(cohort_report.data.flags)
     feedback = {Path(f.feedback) for f in cohort_report.data.flags if f.feedback}
     assert set(links) == {path.as_uri() for path in feedback}

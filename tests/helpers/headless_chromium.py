@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import websocket
 
 CHROMIUM = "chromium"  # Debian's package and command name
@@ -40,6 +42,20 @@ CALL_TIMEOUT_S = 60
 def chromium_path() -> str | None:
     """Where the chromium command is, None when it is not installed."""
     return shutil.which(CHROMIUM)
+
+
+def required_chromium(what: str) -> str:
+    """The chromium command; a loud skip (a failure under CI) when it is not installed."""
+    path = chromium_path()
+    if path is None:
+        message = (
+            f"CHROMIUM IS NOT INSTALLED: {what} was NOT checked in a real browser. "
+            "Install Debian's package (`apt-get install -y chromium`, as .ci/run does)."
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
 
 
 @dataclass

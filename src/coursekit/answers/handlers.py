@@ -134,9 +134,8 @@ def perform(
     elif action == "grade":
         store.grade(question, data["students"])
     elif action == "comment":
-        store.set_comment(
-            question, data["student"], str(data["comment"]), int(data["base_version"]), grader.name
-        )
+        versions = {str(student): int(v) for student, v in dict(data["versions"]).items()}
+        store.set_comment(question, versions, str(data["comment"]), grader.name)
     elif action == "item" and data.get("delete"):
         store.delete_item(question, int(data["item_id"]))
     elif action == "item":

@@ -142,29 +142,35 @@ class RubricStore:
             self._score(question, list(students))
 
     def set_comment(
-        self, question: Question, student: str, comment: str, base_version: int, grader: str
+        self, question: Question, versions: dict[str, int], comment: str, grader: str
     ) -> None:
-        """Save a TA's comment on one answer, unless another TA saved one since base_version."""
+        """Save a TA's comment on answers (student -> the comment version the TA saw), unless
+        another TA saved one on any of them since: then nothing is saved (StaleComment)."""
+        students = list(versions)
         with self._change(question):
-            current = self._marks(question, [student]).get(student, Marks())
-            if current.comment_version != base_version:
-                raise StaleComment(current)
+            for student, current in self._marks(question, students).items():
+                if current.comment_version != versions[student]:
+                    raise StaleComment(current)
             session = self.gradebook.session
             session.execute(
                 COMMENTS.delete().where(
-                    self._key(question, COMMENTS), COMMENTS.c.student == student
+                    self._key(question, COMMENTS), COMMENTS.c.student.in_(students)
                 )
             )
             session.execute(
-                COMMENTS.insert().values(
-                    **self._values(question),
-                    student=student,
-                    comment=comment,
-                    version=base_version + 1,
-                    grader=grader,
-                )
+                COMMENTS.insert(),
+                [
+                    {
+                        **self._values(question),
+                        "student": student,
+                        "comment": comment,
+                        "version": version + 1,
+                        "grader": grader,
+                    }
+                    for student, version in versions.items()
+                ],
             )
-            self._score(question, [student])
+            self._score(question, students)
 
     def edit_item(
         self, question: Question, item_id: int | None, points: float, description: str

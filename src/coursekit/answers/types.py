@@ -87,3 +87,15 @@ class QuestionMarks:
     version: int
     items: tuple[StoredItem, ...]
     marks: dict[str, Marks]  # student_id -> marks; students without any are left out
+
+
+@dataclass(frozen=True)
+class QuestionSummary:
+    """One written question across the cohort, for the report: points given, left, items used."""
+
+    notebook_id: str
+    grade_id: str
+    max_score: float
+    scores: tuple[float, ...]  # of the answers graded (by a TA, or 0 for an untouched one)
+    to_grade: int
+    items_used: tuple[tuple[str, int], ...]  # (item label, answers it was applied to), most first

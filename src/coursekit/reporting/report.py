@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from coursekit.answers.summary import summarize_written
 from coursekit.authoring.summary import summarize_assignment
 from coursekit.core import cells
 from coursekit.core.course import Course
@@ -84,6 +85,7 @@ def build_report(course: Course, assignment_id: str) -> ReportData:
         ),
         similar_pairs=similar_answers(course, assignment_id, student_ids, release),
         similarity_threshold=similarity.THRESHOLD,
+        written=summarize_written(course, assignment_id),
     )
 
 

@@ -7,13 +7,10 @@ report folder can be zipped or opened from a file share as it is.
 
 from __future__ import annotations
 
-import base64
 import datetime
-import html
 import os
 import statistics
 import urllib.parse
-from collections.abc import Sequence
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -21,8 +18,10 @@ from matplotlib.figure import Figure
 from coursekit.core.course import Course
 from coursekit.integrity.similarity import KGRAM, MIN_OWN_TOKENS
 from coursekit.reporting.export import GRADED_STATUSES
+from coursekit.reporting.html_parts import embedded_image, esc, number, table
 from coursekit.reporting.report import build_report
 from coursekit.reporting.types import ReportData, ReportFiles
+from coursekit.reporting.written_html import written_figure, written_section
 
 REPORT_FOLDER = "report"  # relative to the course root
 FIGURE_DPI = 100
@@ -58,6 +57,7 @@ def render_report(data: ReportData, directory: Path) -> ReportFiles:
         "scores": score_figure(data),
         "pass_rates": pass_rate_figure(data),
         "timings": timing_figure(data),
+        "written": written_figure(data.written),
     }
     written = {}
     for name, figure in figures.items():
@@ -102,8 +102,8 @@ def score_fractions(data: ReportData, notebook_id: str) -> list[float]:
 
 
 def score_figure(data: ReportData) -> Figure | None:
-    """One histogram of score / max per notebook."""
-    notebooks = list(data.notebook_ids)
+    """One histogram of score / max per notebook that anyone handed in and had graded."""
+    notebooks = [n for n in data.notebook_ids if score_fractions(data, n)]
     if not notebooks:
         return None
     columns = min(len(notebooks), 3)
@@ -176,39 +176,6 @@ def timing_series(data: ReportData) -> dict[str, list[float]]:
 # --- the page ------------------------------------------------------------------------------
 
 
-def esc(value: object) -> str:
-    """Text made safe for HTML."""
-    return html.escape(str(value))
-
-
-def number(value: float | None, digits: int = 2) -> str:
-    """A number without pointless zeros; '-' when there is none."""
-    return "-" if value is None else f"{round(value, digits):g}"
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int]) -> str:
-    """An HTML table; cells are HTML already; numeric columns align right."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
-            for i, c in enumerate(row)
-        )
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def embedded_image(path: Path | None, alt: str) -> str:
-    """The PNG as an <img> with its bytes inline (base64), so the page needs no other file."""
-    if path is None:
-        return ""
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<p><img alt="{esc(alt)}" src="data:image/png;base64,{data}"></p>'
-
-
 def relative_link(target: str, directory: Path) -> str:
     """A URL from the report folder to a local file, relative so the folders can move together."""
     relative = os.path.relpath(target, directory).replace(os.sep, "/")
@@ -222,6 +189,7 @@ def page_html(data: ReportData, figures: dict[str, Path], directory: Path) -> st
         scores_section(data, figures.get("scores")),
         pass_rate_section(data, figures.get("pass_rates")),
         timing_section(data, figures.get("timings")),
+        written_section(data.written, figures.get("written")),
         flags_section(data, directory),
         similarity_section(data),
     ]

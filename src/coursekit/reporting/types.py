@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from coursekit.answers.types import QuestionSummary
 from coursekit.integrity.types import SimilarPair
 
 
@@ -134,6 +135,7 @@ class ReportData:
     flags: tuple[Flag, ...]
     similar_pairs: tuple[SimilarPair, ...]
     similarity_threshold: float
+    written: tuple[QuestionSummary, ...] = ()  # the written answers, question by question
 
 
 @dataclass(frozen=True)

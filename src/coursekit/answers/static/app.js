@@ -87,20 +87,31 @@ function renderAnswers() {
   state.units.forEach((unit, index) => {
     const graded = unit.answers.every((a) => a.graded);
     const div = el("div", { class: "group" + (index === state.current ? " current" : "") + (graded ? " graded" : ""), "data-unit": index });
-    const label = unit.blank ? "blank" : unit.answers.length + (unit.answers.length > 1 ? " alike answers" : " answer");
+    const label = unit.blank ? unit.answers.length + " blank" : unit.answers.length + (unit.answers.length > 1 ? " alike answers" : " answer");
     div.append(el("div", { class: "head" }, el("span", { class: "count" }, label), el("span", {}, graded ? "graded" : "to grade")));
+    const first = unit.answers[0];
+    div.append(el("pre", { class: "text" }, first.text || "(blank)"));
+    const members = el("div", { class: "members" });
     unit.answers.forEach((answer) => {
       const chips = answer.items.map((id) => items.get(id)).filter(Boolean)
         .map((i) => el("span", { class: "chip" + (i.points < 0 ? " neg" : "") }, fmt(i.points)));
-      const comment = el("textarea", { class: "comment", placeholder: "comment (c)", "data-student": answer.student_id });
-      comment.value = answer.comment;
-      comment.addEventListener("change", () => saveComment(answer, comment.value));
-      div.append(el("div", { class: "answer", "data-student": answer.student_id },
-        el("div", {}, el("span", { class: "student" }, answer.student_id), " ",
-          el("span", { class: "score" }, answer.score === null ? "–" : answer.score + " / " + state.view.points), " ", ...chips),
-        el("pre", { class: "text" }, answer.text || "(blank)"), comment));
+      const row = el("div", { class: "answer", "data-student": answer.student_id },
+        el("span", { class: "student" }, answer.student_id), " ",
+        el("span", { class: "score" }, answer.score === null ? "–" : answer.score + " / " + state.view.points), " ", ...chips);
+      if (answer.comment) row.append(" ", el("span", { class: "said" }, "“" + answer.comment + "”"));
+      if (answer.text !== first.text) {
+        row.append(el("details", {}, el("summary", {}, "worded differently"), el("pre", { class: "text" }, answer.text || "(blank)")));
+      }
+      members.append(row);
     });
-    div.addEventListener("click", (event) => { if (event.target.tagName !== "TEXTAREA") { state.current = index; renderAnswers(); } });
+    div.append(members);
+    const comment = el("textarea", { class: "comment", placeholder: unit.answers.length > 1 ? "comment to all " + unit.answers.length + " (c)" : "comment (c)" });
+    comment.value = unit.answers.every((a) => a.comment === first.comment) ? first.comment : "";
+    comment.addEventListener("change", () => saveComment(unit.answers, comment.value));
+    div.append(comment);
+    div.addEventListener("click", (event) => {
+      if (!["TEXTAREA", "SUMMARY"].includes(event.target.tagName) && index !== state.current) { state.current = index; renderAnswers(); }
+    });
     box.append(div);
   });
   const total = state.units.reduce((n, u) => n + u.answers.length, 0);
@@ -161,8 +172,9 @@ async function gradeUnit() {
   renderAnswers();
 }
 
-async function saveComment(answer, text) {
-  await change("comment", { student: answer.student_id, comment: text, base_version: answer.comment_version }, "comment saved");
+async function saveComment(answers, text) {
+  const versions = Object.fromEntries(answers.map((a) => [a.student_id, a.comment_version]));
+  await change("comment", { versions, comment: text }, "comment saved to " + answers.length);
 }
 
 async function editItem(itemId, points, description, remove) {
