@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.answers_server import FORMGRADER_EXTENSION as FORMGRADER
+from helpers.answers_server import OTHER_EXTENSIONS
 from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK, read_notebook
 from helpers.processes import stop_process_group
 
@@ -28,18 +30,6 @@ from coursekit.nbgrader import api as nbgrader_api
 pytestmark = pytest.mark.slow  # a server start and two autogrades: about 20 s on 2 cores
 
 SERVER_START_SECONDS = 90  # generous: the machine is shared; the wait ends as soon as it answers
-FORMGRADER = "nbgrader.server_extensions.formgrader"
-# The venv enables these too (jupyter server extension list); the test needs none of them.
-OTHER_EXTENSIONS = (
-    "jupyter_lsp",
-    "jupyter_server_terminals",
-    "jupyterlab",
-    "nbgrader.server_extensions.assignment_list",
-    "nbgrader.server_extensions.course_list",
-    "nbgrader.server_extensions.validate_assignment",
-    "notebook",
-    "notebook_shim",
-)
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,8 @@ def test_page_is_self_contained_with_figures_beside_it(cohort_report: ReportFile
     assert "<script" not in text
     for figure in cohort_report.figures:
         assert Path(figure).parent == page.parent and Path(figure).stat().st_size > 1000
-    assert text.count("data:image/png;base64,") == len(cohort_report.figures) == 3
+    # scores, pass rates, timings, written answers
+    assert text.count("data:image/png;base64,") == len(cohort_report.figures) == 4
     for href in re.findall(r'href="([^"]+)"', text):
         assert not href.startswith("/") and (page.parent / href).resolve().is_file(), href
 

@@ -114,18 +114,33 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+ANSWERS_EXTENSION = "coursekit.answers.extension"
+FORMGRADER_EXTENSION = "nbgrader.server_extensions.formgrader"
+# The venv enables these too (jupyter server extension list); the page needs none of them.
+OTHER_EXTENSIONS = (
+    "jupyter_lsp",
+    "jupyter_server_terminals",
+    "jupyterlab",
+    "nbgrader.server_extensions.assignment_list",
+    "nbgrader.server_extensions.course_list",
+    "nbgrader.server_extensions.validate_assignment",
+    "notebook",
+    "notebook_shim",
+)
+
+
 @contextlib.contextmanager
-def jupyter_with_answers(course: Course, where: Path) -> Iterator[str]:
-    """Jupyter Server in the course root with only the page's extension: its base URL.
+def jupyter_with_answers(
+    course: Course, where: Path, enabled: tuple[str, ...] = (ANSWERS_EXTENSION,)
+) -> Iterator[str]:
+    """Jupyter Server in the course root with only these extensions on: its base URL.
 
     Users are named by the X-Test-User header (helpers.grader_identity), as a hub names them.
     """
     port = free_port()
     config_dir = where / "jupyter_config"
     config_dir.mkdir(parents=True)
-    extensions = {"coursekit.answers.extension": True}
-    for other in ("jupyterlab", "notebook", "notebook_shim", "jupyter_lsp"):
-        extensions[other] = False
+    extensions = {**dict.fromkeys(OTHER_EXTENSIONS, False), **dict.fromkeys(enabled, True)}
     config = {"ServerApp": {"jpserver_extensions": extensions}}
     (config_dir / "jupyter_server_config.json").write_text(json.dumps(config))
     env = {

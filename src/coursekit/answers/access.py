@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from coursekit.core.course import Course
 
 CONFIG_SECTION = "CourseKit"
-TOKEN_GRADER = "token"  # who `course answers` serves: whoever holds the printed token
+TOKEN_GRADER = "lead (token)"  # who `course answers` serves: whoever holds its printed token
 
 
 @dataclass(frozen=True)

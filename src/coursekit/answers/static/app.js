@@ -117,6 +117,8 @@ function renderAnswers() {
   const total = state.units.reduce((n, u) => n + u.answers.length, 0);
   const done = state.units.reduce((n, u) => n + u.answers.filter((a) => a.graded).length, 0);
   document.getElementById("progress").textContent = done + " / " + total + " graded";
+  const option = document.querySelector('#question option[value="' + state.key + '"]');
+  if (option) option.textContent = state.key + " (" + (total - done) + " to grade)";
   document.getElementById("group-title").textContent = state.units.length + " groups of " + total + " answers";
   const current = box.querySelector(".current");
   if (current && current.scrollIntoView) current.scrollIntoView({ block: "nearest" });
@@ -141,7 +143,15 @@ async function loadQuestion(key) {
   show(await call("question"));
 }
 
-async function change(action, body, message) {
+// Changes run one after another, in the order the TA made them: each shows the question as the
+// server has it after that change, so a late answer never overwrites a newer view.
+let pending = Promise.resolve();
+function change(action, body, message) {
+  pending = pending.then(() => send(action, body, message));
+  return pending;
+}
+
+async function send(action, body, message) {
   try {
     show(await call(action, { key: state.key, ...body }));
     if (message) say(message);
@@ -165,11 +175,14 @@ async function toggleItem(number) {
 }
 
 async function gradeUnit() {
-  if (!state.units[state.current]) return;
-  await change("grade", { students: unitStudents() }, "graded " + unitStudents().length);
+  const unit = state.units[state.current];
+  if (!unit) return;
+  const students = unit.answers.map((a) => a.student_id);
+  // On to the next answer now, not when the server has answered: keys typed meanwhile are for it.
   const next = state.units.findIndex((u, i) => i > state.current && !u.answers.every((a) => a.graded));
   if (next >= 0) state.current = next;
   renderAnswers();
+  await change("grade", { students }, "graded " + students.length);
 }
 
 async function saveComment(answers, text) {
