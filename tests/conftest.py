@@ -30,6 +30,7 @@ from coursekit.nbgrader import api as nbgrader_api
 pytest_plugins = [
     "helpers.answers_cohort",
     "helpers.graded_cohort",
+    "helpers.postgres_server",
     "helpers.report_cohort",
     "helpers.warm_kernels",
 ]

@@ -30,11 +30,8 @@ QUESTION = Question(
 )
 
 
-@pytest.fixture(scope="module")
-def template_gradebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A gradebook with one written-answer cell and every student's submission of it (once)."""
-    path = tmp_path_factory.mktemp("answers_store") / "gradebook.db"
-    url = f"sqlite:///{path}"
+def make_gradebook(url: str) -> None:
+    """A gradebook with one written-answer cell and every student's submission of it."""
     with quiet_nbgrader(), Gradebook(url) as gradebook:
         gradebook.add_assignment(ASSIGNMENT)
         gradebook.add_notebook(NOTEBOOK, ASSIGNMENT)
@@ -45,6 +42,13 @@ def template_gradebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for student in STUDENTS:
             gradebook.add_student(student)
             gradebook.add_submission(ASSIGNMENT, student)
+
+
+@pytest.fixture(scope="module")
+def template_gradebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SQLite gradebook, made once for the module."""
+    path = tmp_path_factory.mktemp("answers_store") / "gradebook.db"
+    make_gradebook(f"sqlite:///{path}")
     return path
 
 
@@ -91,6 +95,17 @@ def test_items_score_answers_and_a_points_change_rescores_only_theirs(db_url: st
 
 
 def test_two_graders_applying_items_at_once_lose_none(db_url: str) -> None:
+    grade_at_once(db_url)
+
+
+@pytest.mark.slow  # starts a PostgreSQL server
+def test_two_graders_applying_items_at_once_lose_none_on_postgresql(postgres_url: str) -> None:
+    make_gradebook(postgres_url)
+    grade_at_once(postgres_url)
+
+
+def grade_at_once(db_url: str) -> None:
+    """Two TAs on connections of their own apply one item each to every answer at once."""
     first, second = open_store(db_url), open_store(db_url)
     reason, numbers, _ = first.read(QUESTION).items
 
