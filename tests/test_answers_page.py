@@ -18,6 +18,7 @@ from helpers.answers_server import PageClient, course_answers, jupyter_with_answ
 from helpers.feedback import visible_text
 from helpers.grader_identity import HEADER
 
+from coursekit.answers.summary import summarize_written
 from coursekit.answers.types import Question
 from coursekit.core.types import CellScore
 from coursekit.nbgrader import api as nbgrader_api
@@ -36,6 +37,11 @@ def written_cell(cohort: AnswersCohort, q: Question, student_id: str) -> CellSco
     scores = nbgrader_api.read_scores(cohort.course, ASSIGNMENT, student_id)
     notebook = next(nb for nb in scores if nb.notebook_id == q.notebook_id)
     return next(cell for cell in notebook.cells if cell.grade_id == q.grade_id)
+
+
+def blank(view: dict) -> list[str]:
+    """The students whose answer the page shows as blank (nbgrader scored them 0 itself)."""
+    return [a["student_id"] for g in view["groups"] if g["blank"] for a in g["answers"]]
 
 
 def expected_score(items: dict[int, float], applied: list[int], points: float) -> float:
@@ -121,6 +127,18 @@ def test_an_item_applied_to_a_group_and_its_points_changed_reach_gradebook_and_f
     page = cohort.course.feedback_dir(ASSIGNMENT, students[0]) / f"{q.notebook_id}.html"
     text = visible_text(page)
     assert f"[{halved:+g}] {first['description']}" in text
+
+    # The report's side: this question's points given, answers left, the items used most.
+    summary = next(
+        s for s in summarize_written(cohort.course, ASSIGNMENT) if s.grade_id == q.grade_id
+    )
+    left = [s for s in cohort.kinds if written_cell(cohort, q, s).needs_manual_grade]
+    assert summary.to_grade == len(left) == len(cohort.kinds) - len(students) - len(blank(view))
+    assert sorted(summary.scores) == sorted([rescored] * len(students) + [0.0] * len(blank(view)))
+    assert dict(summary.items_used) == {
+        f"[{halved:+g}] {first['description']}": len(students),
+        f"[{second['points']:+g}] {second['description']}": len(students),
+    }
     assert f"[{second['points']:+g}] {second['description']}" in text
     assert "Well argued." in text
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from helpers.course import TINY_ASSIGNMENT, TINY_NOTEBOOK
 from helpers.lecture import SOURCE_DIR, source
 
 from coursekit.answers.questions import notebook_questions
 from coursekit.answers.rubric import RubricError, parse_rubric, score_of, split_cell
 from coursekit.answers.store import comment_text
 from coursekit.answers.types import StoredItem
+from coursekit.cli.app import main
+from coursekit.cli.verb import EXIT_USAGE
 from coursekit.core import cells
 
 WHERE = "source/ps1/nb.ipynb, cell 'answer_x'"
@@ -87,3 +90,14 @@ def test_the_comment_lists_the_items_applied_then_the_tas_words() -> None:
     )
     assert comment_text([], "Only words.") == "Only words."
     assert comment_text([], "") == ""
+
+
+def test_course_answers_stops_on_a_cell_without_a_rubric_naming_it(
+    tiny_course_dir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tiny course's written answer has no rubric: the page does not start, and says where."""
+    argv = ["--course-dir", str(tiny_course_dir), "answers", TINY_ASSIGNMENT, "--port", "0"]
+    assert main(argv) == EXIT_USAGE
+    error = capsys.readouterr().err
+    assert f"{TINY_NOTEBOOK}.ipynb, cell 'why_commutative'" in error
+    assert "**Rubric (N points).**" in error

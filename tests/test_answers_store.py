@@ -90,7 +90,14 @@ def test_items_score_answers_and_a_points_change_rescores_only_theirs(db_url: st
     assert {after[s].score for s in STUDENTS[5:10]} == {reason.points}
     store.delete_item(QUESTION, reason.item_id)
     assert {grades(store)[s].score for s in STUDENTS[:10]} == {0.0}
-    assert [item.description for item in store.read(QUESTION).items] == ["numbers", "wrong"]
+    added = store.edit_item(QUESTION, None, 0.5, "a sketch")
+    store.apply(QUESTION, STUDENTS[:1], added, True, "lead")
+    assert [item.description for item in store.read(QUESTION).items] == [
+        "numbers",
+        "wrong",
+        "a sketch",
+    ]
+    assert grades(store)[STUDENTS[0]].score == max(0.5 - 1.5, 0.0)  # with "wrong" at -1.5
     store.gradebook.close()
 
 

@@ -16,6 +16,7 @@ from tornado.netutil import bind_sockets
 from coursekit.answers.access import TOKEN_GRADER, Grader
 from coursekit.answers.handlers import ApiHandler, PageHandler, Services, routes
 from coursekit.core.course import Course
+from coursekit.core.errors import CourseError
 
 
 class TokenAuth:
@@ -65,7 +66,14 @@ def start_server(
     token = secrets.token_urlsafe(24)
     app, services = make_app(course, token)
     services.get(assignment_id)  # a malformed rubric or missing assignment fails here, not later
-    sockets = bind_sockets(port, address=host, family=socket.AF_INET)
+    try:
+        sockets = bind_sockets(port, address=host, family=socket.AF_INET)
+    except OSError as error:
+        services.close()
+        raise CourseError(
+            f"cannot listen on {host}:{port} ({error.strerror}); choose another --port "
+            "(0: any free one) or --ip"
+        ) from error
     server = httpserver.HTTPServer(app)
     server.add_sockets(sockets)
     bound = sockets[0].getsockname()[1]
