@@ -1,8 +1,9 @@
 """The grading page inside Jupyter Server, next to nbgrader's formgrader (and on JupyterHub).
 
-Enable it as the formgrader is enabled (`jupyter server extension enable
-coursekit.answers.extension`, or `c.ServerApp.jpserver_extensions`); the page is then at
-<base_url>/answers/<assignment>/ for the logged-in users that c.CourseKit.graders lists.
+Turn it on in the server's config, `c.ServerApp.jpserver_extensions =
+{"coursekit.answers.extension": True}`, in the folder of the course (the server's root_dir);
+the page is then at <base_url>answers/<assignment>/ for the logged-in users that
+c.CourseKit.graders lists.
 """
 
 from __future__ import annotations
