@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 from helpers.answers_cohort import ASSIGNMENT, AnswersCohort
-from helpers.answers_server import PageClient, course_answers, jupyter_with_answers
+from helpers.answers_server import (
+    ANSWERS_EXTENSION,
+    FORMGRADER_EXTENSION,
+    PageClient,
+    course_answers,
+    jupyter_with_answers,
+)
 from helpers.feedback import visible_text
 from helpers.grader_identity import HEADER
 
@@ -204,12 +210,14 @@ def jupyter_page(
     cohort = answers_cohort.copy(tmp_path / "course")
     with (cohort.course.root / "nbgrader_config.py").open("a") as config:
         config.write('\nc.CourseKit.graders = ["ta_bob"]\nc.CourseKit.lead_graders = ["ta_ann"]\n')
-    with jupyter_with_answers(cohort.course, tmp_path) as base:
-        yield cohort, f"{base}answers/{ASSIGNMENT}/"
+    extensions = (ANSWERS_EXTENSION, FORMGRADER_EXTENSION)
+    with jupyter_with_answers(cohort.course, tmp_path, extensions) as base:
+        yield cohort, base
 
 
 def test_in_jupyter_server_only_the_listed_graders_open_the_page(jupyter_page) -> None:
-    cohort, base = jupyter_page
+    cohort, server = jupyter_page
+    base = f"{server}answers/{ASSIGNMENT}/"
     q = question(cohort, "answer_try_out_reflection")
     student = PageClient(base, {HEADER: "demo_model_01"})
     nobody = PageClient(base)
@@ -231,3 +239,39 @@ def test_in_jupyter_server_only_the_listed_graders_open_the_page(jupyter_page) -
     assert ta.request("api/item", change)[0] == 403  # only a lead edits the rubric
     lead.ok("api/item", change)
     assert written_cell(cohort, q, target).manual_score == 0.5
+
+
+def test_a_ta_switches_between_the_page_and_the_formgrader_in_one_server(jupyter_page) -> None:
+    """A grade given on the page is the formgrader's, and one given there is the page's."""
+    cohort, server = jupyter_page
+    q = question(cohort, "answer_final_loss")
+    page = PageClient(f"{server}answers/{ASSIGNMENT}/", {HEADER: "ta_bob"})
+    formgrader = PageClient(f"{server}formgrader/api/", {HEADER: "ta_bob"})
+    view = page.view(q.key)
+    on_page, in_formgrader = (a["student_id"] for a in view["groups"][0]["answers"][:2])
+    item = view["items"][0]
+    page.ok(
+        "api/apply",
+        {"key": q.key, "students": [on_page], "item_id": item["item_id"], "applied": True},
+    )
+
+    submitted = formgrader.ok(f"submitted_notebooks/{ASSIGNMENT}/{q.notebook_id}")
+    ids = {nb["student"]: nb["id"] for nb in submitted}
+    grade_of = {
+        student: next(
+            g
+            for g in formgrader.ok(f"grades?submission_id={ids[student]}")
+            if g["name"] == q.grade_id
+        )
+        for student in (on_page, in_formgrader)
+    }
+    assert grade_of[on_page]["manual_score"] == item["points"]
+    assert not grade_of[on_page]["needs_manual_grade"]
+
+    given = q.rubric.points / 4  # a score no item gives
+    formgrader.ok(f"grade/{grade_of[in_formgrader]['id']}", {"manual_score": given}, "PUT")
+    shown = {a["student_id"]: a for g in page.view(q.key)["groups"] for a in g["answers"]}
+    assert shown[in_formgrader]["score"] == given and shown[in_formgrader]["graded"]
+    assert shown[on_page]["score"] == item["points"] and shown[on_page]["items"] == [
+        item["item_id"]
+    ]

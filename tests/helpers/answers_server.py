@@ -40,13 +40,13 @@ class PageClient:
     base: str  # http://127.0.0.1:PORT/<base_url>answers/<assignment>/
     headers: dict[str, str] = field(default_factory=dict)
 
-    def request(self, path: str, body: Any = None) -> tuple[int, Any]:
-        """(status, JSON or text) of a GET (body None) or a POST of body as JSON."""
+    def request(self, path: str, body: Any = None, method: str | None = None) -> tuple[int, Any]:
+        """(status, JSON or text) of a GET (body None) or a POST (or method) of body as JSON."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
             self.base + path,
             data=data,
-            method="GET" if body is None else "POST",
+            method=method or ("GET" if body is None else "POST"),
             headers={"Content-Type": "application/json", **self.headers},
         )
         try:
@@ -59,9 +59,9 @@ class PageClient:
         except json.JSONDecodeError:
             return status, text
 
-    def ok(self, path: str, body: Any = None) -> Any:
+    def ok(self, path: str, body: Any = None, method: str | None = None) -> Any:
         """The JSON of a request that must succeed."""
-        status, value = self.request(path, body)
+        status, value = self.request(path, body, method)
         if status != 200:
             raise AssertionError(f"{path}: {status} {value}")
         return value

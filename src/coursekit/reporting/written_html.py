@@ -34,7 +34,8 @@ def written_figure(questions: tuple[QuestionSummary, ...]) -> Figure | None:
     progress.set_yticks(positions, [question_label(q) for q in questions], fontsize=8)
     progress.invert_yaxis()
     progress.set_xlabel("answers")
-    progress.legend(fontsize=8, loc="lower right")
+    # Above the bars: inside, it would hide the last question's.
+    progress.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1), ncols=2, frameon=False)
     shares = [
         statistics.mean(q.scores) / q.max_score if q.scores and q.max_score else 0.0
         for q in questions
