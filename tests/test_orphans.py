@@ -171,10 +171,19 @@ def held_run(
                     log.seek(0)
                     pytest.fail(f"the run ended early: {log.read()}")
                 holder = runlock.read_holder(inflight.read_text(runlock.lock_path(course.root)))
+                # The other students done: a kernel running now is SLOW_STUDENT's, not one
+                # about to end (under Dask, SLOW_STUDENT's job can be unfinished before its
+                # kernel starts while another student's kernel still runs).
+                others_done = not any(
+                    inflight.is_unfinished(course, TINY_ASSIGNMENT, sid)
+                    for sid in course.submitted_student_ids(TINY_ASSIGNMENT)
+                    if sid != SLOW_STUDENT
+                )
                 return (
                     holder is not None
                     and len(holder.workers) >= 2
                     and inflight.is_unfinished(course, TINY_ASSIGNMENT, SLOW_STUDENT)
+                    and others_done
                     and bool(warm_kernels(warm_dir))
                 )
 
