@@ -82,6 +82,7 @@ class RunFigures:
     notebooks: int
     memory: MemoryPeaks
     kernel_cpu: list[float] = field(default_factory=list)
+    server_cpu: float = 0.0  # the warm servers' own (their imports), once per run
 
     @property
     def per_minute(self) -> float:
@@ -230,7 +231,8 @@ def timed_run(
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     own, kernels = warm_cpu(warm_dir)
     notebooks = len(course.submitted_student_ids(assignment))
-    return RunFigures(label, wall, cpu + own + sum(kernels), notebooks, sampler.peaks, kernels)
+    total = cpu + own + sum(kernels)
+    return RunFigures(label, wall, total, notebooks, sampler.peaks, kernels, own)
 
 
 def compare_grades(first: Course, second: Course) -> int:

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(REPO / "tests"))
 
-from autograde import BIN, RunFigures, timed_run, warm_cpu  # noqa: E402
+from autograde import BIN, RunFigures, timed_run  # noqa: E402
 from helpers.cohorts import write_many  # noqa: E402
 from helpers.course import TINY_ASSIGNMENT, write_tiny_course  # noqa: E402
 from profile_job import WITHOUT  # noqa: E402
@@ -41,8 +41,8 @@ def build_course(root: Path, students: int) -> Course:
     return course
 
 
-def graded_with(template: Course, root: Path, label: str) -> tuple[RunFigures, float]:
-    """Grade a copy of the course with one switch of WITHOUT; (the run, the server's own CPU)."""
+def graded_with(template: Course, root: Path, label: str) -> RunFigures:
+    """Grade a copy of the course with one switch of WITHOUT."""
     folder = root / label.replace(" ", "-")
     shutil.copytree(template.root, folder)
     config = folder / "nbgrader_config.py"
@@ -52,10 +52,9 @@ def graded_with(template: Course, root: Path, label: str) -> tuple[RunFigures, f
     try:
         command = [str(BIN / "course"), "autograde", TINY_ASSIGNMENT, "--workers", "1"]
         run = timed_run(label, command, course, warm_dir, TINY_ASSIGNMENT)
-        server_own, _ = warm_cpu(warm_dir)
     finally:
         shutil.rmtree(warm_dir, ignore_errors=True)
-    return run, server_own
+    return run
 
 
 def main() -> None:
@@ -75,7 +74,8 @@ def main() -> None:
         )
         totals = {}
         for label in ["all defences"] if args.all_only else WITHOUT:
-            run, server_own = graded_with(template, root, label)
+            run = graded_with(template, root, label)
+            server_own = run.server_cpu
             # The first kernel is the canary's (once per run); the rest, one per notebook.
             canary, kernels = run.kernel_cpu[0], run.kernel_cpu[1:]
             grader = run.cpu - server_own - sum(run.kernel_cpu)
