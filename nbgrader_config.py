@@ -161,12 +161,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 #   stops logging "oneDNN custom operations are on" to stderr.
 # - The Keras backend is TensorFlow unless a machine's ~/.keras/keras.json says otherwise
 #   (torch is installed too): with torch every trained weight differed. Pin it.
-# - Threads need no pinning: 1 or 2 cores (taskset), OMP_NUM_THREADS=1,
+# - Threads need no pinning for the bits: 1 or 2 cores (taskset), OMP_NUM_THREADS=1,
 #   TF_NUM_INTRAOP_THREADS=TF_NUM_INTEROP_THREADS=1 and TF_DETERMINISTIC_OPS=1 all gave the
 #   same bits; these models are too small for TensorFlow to split a sum between threads.
 os.environ["PYTHONHASHSEED"] = "0"
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 os.environ["KERAS_BACKEND"] = "tensorflow"
+# One thread per TensorFlow pool in each grading kernel, for speed: kernels are graded one per
+# core, and the models are too small to split an op between threads, so a second pool thread
+# only hands work back and forth. On 2 cores, 2 workers, 12 students of exercise 1.2 (the same
+# bits, docs/performance.md): 113.0 and 110.5 s against 118.6 and 116.9 s with TensorFlow's
+# defaults, 14.2-14.8 CPU s per notebook against 15.4-15.6. An instructor whose course trains
+# bigger models sets these before grading; the kernels inherit what is set.
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 # Fast grading, read by `course autograde` only (stock nbgrader ignores this section): how many
 # students to grade at once (default: every core this process may use), or the Dask scheduler

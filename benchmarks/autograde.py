@@ -10,8 +10,10 @@ fifth student one typical mistake), copies it and grades each copy once: stock
 on a LocalCluster of N workers too. It checks that the grades are identical cell by cell, then
 prints notebooks per minute, the ratio, CPU seconds per notebook, peak memory, and the floor:
 the time the notebooks' own cells take in one process that has done its imports, divided by
-the cores; then issue 16's targets against those figures. --sizes times `course autograde`
-alone on fresh cohorts of each size (wall and CPU per student). Figures, not assertions: the
+the cores; beside it, the same cells run in N forked processes at once with no grader (what
+N TensorFlow processes on these cores achieve at best); then issue 16's targets against those
+figures. --sizes times `course autograde` alone on fresh cohorts of each size (wall and CPU per
+student; the size of --students reuses the run above). Figures, not assertions: the
 machine is shared and noisy; compare the runs of one invocation.
 """
 
@@ -19,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
+import json
 import os
 import resource
 import shutil
@@ -36,7 +40,8 @@ from pathlib import Path
 # runs in this process).
 os.environ.update(
     PYTHONHASHSEED="0", TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0",
-    KERAS_BACKEND="tensorflow", MPLBACKEND="Agg",
+    KERAS_BACKEND="tensorflow", MPLBACKEND="Agg", TF_NUM_INTRAOP_THREADS="1",
+    TF_NUM_INTEROP_THREADS="1",
 )  # fmt: skip
 
 import nbformat  # noqa: E402
@@ -260,19 +265,69 @@ class Floor:
 def floor_seconds(course: Course) -> Floor:
     """Run each submission's cells in this process, imports done beforehand, each student in a
     fresh IPython namespace; what they cost."""
+    prepare_shell()
+    return cells_alone(course, course.submitted_student_ids(ASSIGNMENT))
+
+
+def concurrent_floor(course: Course, processes: int) -> tuple[float, Floor]:
+    """The cells alone again, in `processes` forks of this process at once, each taking every
+    processes-th student (no grader, no kernel, no defence): the wall time and what they cost.
+
+    What N TensorFlow processes on these cores do at best: each process's threads hand work
+    back and forth, so two processes leave the cores idle part of the time (docs/performance.md).
+    Must run before anything in this process executes a TensorFlow op: a fork keeps no threads.
+    """
+    prepare_shell()
+    student_ids = course.submitted_student_ids(ASSIGNMENT)
+    started = time.perf_counter()
+    children = []
+    for first in range(processes):
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: its share of the students, its figures on the pipe, exit
+            os.close(read_end)
+            part = cells_alone(course, student_ids[first::processes])
+            with os.fdopen(write_end, "w") as pipe:
+                json.dump(dataclasses.astuple(part), pipe)
+            os._exit(0)
+        os.close(write_end)
+        children.append((pid, read_end))
+    parts = []
+    for pid, read_end in children:
+        with os.fdopen(read_end) as pipe:
+            parts.append(Floor(*json.load(pipe)))
+        os.waitpid(pid, 0)
+    wall = time.perf_counter() - started
+    return wall, Floor(
+        sum(part.wall for part in parts),
+        sum(part.answers_wall for part in parts),
+        sum(part.cpu for part in parts),
+        max(part.student_mib for part in parts),
+    )
+
+
+def prepare_shell() -> None:
+    """This process's IPython shell with the notebooks' libraries imported (no op run yet)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_cell("import numpy, keras, tensorflow, matplotlib.pyplot as plt", silent=True)
+
+
+def cells_alone(course: Course, student_ids: Sequence[str]) -> Floor:
+    """Run these students' cells in this process's shell, one fresh namespace each."""
     from IPython.core.interactiveshell import InteractiveShell
 
     from coursekit.core import cells
 
     shell = InteractiveShell.instance()
-    shell.run_cell("import numpy, keras, tensorflow, matplotlib.pyplot as plt", silent=True)
     everything = answers = cpu = student_mib = 0.0
     process = psutil.Process()
-    for student_id in course.submitted_student_ids(ASSIGNMENT):
+    source = nbformat.read(course.source_dir(ASSIGNMENT) / f"{NOTEBOOK_ID}.ipynb", 4)
+    hidden = {cells.grade_id(c): c.source for c in source.cells if cells.is_autograded_test(c)}
+    for student_id in student_ids:
         folder = course.submitted_dir(ASSIGNMENT, student_id)
         nb = nbformat.read(folder / f"{NOTEBOOK_ID}.ipynb", as_version=4)
-        source = nbformat.read(course.source_dir(ASSIGNMENT) / f"{NOTEBOOK_ID}.ipynb", 4)
-        hidden = {cells.grade_id(c): c.source for c in source.cells if cells.is_autograded_test(c)}
         shell.reset(new_session=False)
         # Per student, not the process's peak over the whole cohort: what one kernel would
         # hold. Models and caches the previous students left behind are not this one's.
@@ -359,12 +414,15 @@ def run(args: argparse.Namespace, root: Path, warm_root: Path, cores: int) -> No
         dask_command = [*course_command, "--executor", "dask"]
         dask = timed_run("course autograde dask", dask_command, on_dask, warm_root / "dask")
         compare_grades(fast, on_dask)
+    print(f"timing the cells alone in {workers} processes at once (no grader) ...", flush=True)
+    side_by_side = concurrent_floor(cohort, workers)  # before this process runs any op
     print("timing the floor (the cells alone, one process, imports done) ...", flush=True)
     floor = floor_seconds(cohort)
-    print_report(args.students, cores, workers, cold, warm, dask, compared, floor)
+    print_report(args.students, cores, workers, (cold, warm, dask), compared, floor, side_by_side)
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     if sizes:
-        print_scaling(scaling(sizes, root, warm_root, course_command))
+        graded = {args.students: warm}  # the cohort above is one of the sizes: not graded twice
+        print_scaling(scaling(sizes, root, warm_root, course_command, graded))
 
 
 @dataclass(frozen=True)
@@ -376,11 +434,18 @@ class SizeFigures:
 
 
 def scaling(
-    sizes: Sequence[int], root: Path, warm_root: Path, command: Sequence[str]
+    sizes: Sequence[int],
+    root: Path,
+    warm_root: Path,
+    command: Sequence[str],
+    graded: dict[int, RunFigures],
 ) -> list[SizeFigures]:
-    """Time course autograde on a fresh cohort of each size."""
+    """Time course autograde on a fresh cohort of each size not yet graded."""
     figures = []
     for size in sizes:
+        if size in graded:
+            figures.append(SizeFigures(size, graded[size]))
+            continue
         print(f"timing {' '.join(command[1:])} on {size} students ...", flush=True)
         cohort = build_cohort(root / f"size{size}", size)
         course = copy_with_kernel(cohort, root / f"size{size}-course", KERNEL_NAME)
@@ -409,13 +474,13 @@ def print_report(
     students: int,
     cores: int,
     workers: int,
-    cold: RunFigures,
-    warm: RunFigures,
-    dask: RunFigures | None,
+    runs: tuple[RunFigures, RunFigures, RunFigures | None],
     compared: int,
     floor: Floor,
+    side_by_side: tuple[float, Floor],
 ) -> None:
     """The figures, then issue 16's targets against them."""
+    cold, warm, dask = runs
     print()
     print(
         f"{students} submissions of {NOTEBOOK_ID}, {cores} cores, "
@@ -447,6 +512,13 @@ def print_report(
         f"course autograde wall / floor: {warm.wall / wall_floor:.2f} "
         f"({warm.wall / cpu_floor:.2f} against the CPU floor); "
         f"best possible ratio at the floor: {cold.wall / wall_floor:.2f}x"
+    )
+    together_wall, together = side_by_side
+    print(
+        f"the cells alone in {workers} processes at once (no grader, no kernel): "
+        f"{together_wall:.1f} s, {together_wall / wall_floor:.2f}x the floor, "
+        f"{together.cpu:.1f} CPU s; course autograde wall / that: "
+        f"{warm.wall / together_wall:.2f}"
     )
     beyond = (warm.cpu - floor.cpu) / warm.notebooks
     print(
