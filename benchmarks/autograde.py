@@ -63,6 +63,7 @@ ASSIGNMENT = "lecture1"
 NOTEBOOK_ID = "exercise_1_2_linear_regression"
 MISTAKE_EVERY = 5  # every fifth student hands in one of the typical mistakes
 SAMPLE_SECONDS = 0.5
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what a kernel draws with
 BIN = Path(sys.executable).parent
 
 
@@ -312,6 +313,13 @@ def prepare_shell() -> None:
 
     shell = InteractiveShell.instance()
     shell.run_cell("import numpy, keras, tensorflow, matplotlib.pyplot as plt", silent=True)
+    # Figures as a kernel draws them: plt.show() renders each figure to a PNG for the notebook
+    # (matplotlib_inline), a cost of the student's own cell that Agg's show() would skip.
+    import matplotlib
+    from matplotlib_inline.backend_inline import configure_inline_support
+
+    matplotlib.use(INLINE_BACKEND)
+    configure_inline_support(shell, INLINE_BACKEND)
 
 
 def cells_alone(course: Course, student_ids: Sequence[str]) -> Floor:
